@@ -1,0 +1,188 @@
+"""The one module that builds API clients from Settings.
+
+Salesforce: simple-salesforce's own login flows only talk to *.salesforce.com, so we request
+the OAuth token ourselves from SALESFORCE_LOGIN_URL and hand simple-salesforce a session id.
+A direct-token client never re-authenticates on its own, so the requests session we give it
+does: on 401 INVALID_SESSION_ID it fetches a new token once and replays the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+import requests
+import stripe
+from simple_salesforce import Salesforce
+
+from sync.errors import StopCycle
+
+from .settings import Settings
+
+__all__ = ["SalesforceConnection", "build_salesforce", "build_stripe"]
+
+log = logging.getLogger(__name__)
+
+STRIPE_TIMEOUT = 30  # seconds per request; a cycle must not hang on one socket
+STRIPE_RETRIES = 3
+SALESFORCE_TIMEOUT = 120  # a 200-record collection write can be slow on a busy org
+JWT_LIFETIME = 170  # Salesforce accepts at most 3 minutes
+
+
+def build_stripe(settings: Settings) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        settings.stripe_api_key.reveal(),
+        base_addresses={"api": settings.stripe_api_base},
+        max_network_retries=STRIPE_RETRIES,
+        http_client=stripe.RequestsClient(timeout=STRIPE_TIMEOUT),
+    )
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: str
+    instance_url: str
+    identity_url: str | None = None
+
+
+class TokenSource:
+    """Fetches OAuth tokens for one of the three auth modes."""
+
+    def __init__(self, settings: Settings, http: requests.Session):
+        self.settings = settings
+        self.http = http
+
+    @property
+    def renewable(self) -> bool:
+        return self.settings.salesforce_auth != "token"
+
+    def fetch(self) -> Token:
+        s = self.settings
+        if s.salesforce_auth == "token":
+            assert s.salesforce_access_token and s.salesforce_instance_url
+            return Token(s.salesforce_access_token.reveal(), s.salesforce_instance_url)
+        if s.salesforce_auth == "client_credentials":
+            assert s.salesforce_client_secret
+            form = {
+                "grant_type": "client_credentials",
+                "client_id": s.salesforce_client_id,
+                "client_secret": s.salesforce_client_secret.reveal(),
+            }
+        else:
+            form = {
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": self._assertion(),
+            }
+        url = f"{s.salesforce_login_url}/services/oauth2/token"
+        try:
+            resp = self.http.post(url, data=form, timeout=SALESFORCE_TIMEOUT)
+        except requests.RequestException as exc:
+            raise StopCycle(
+                f"Salesforce login at {s.salesforce_login_url} failed: {type(exc).__name__}",
+                code="CONNECTION",
+                category="Configuration",
+            ) from None
+        if resp.status_code != 200:
+            try:
+                body = resp.json()
+                detail = f"{body.get('error')}: {body.get('error_description')}"
+            except ValueError:
+                detail = f"HTTP {resp.status_code}"
+            raise StopCycle(
+                f"Salesforce login ({s.salesforce_auth}) was refused: {detail}",
+                code="invalid_grant",
+                category="Configuration",
+            )
+        body = resp.json()
+        return Token(body["access_token"], body["instance_url"].rstrip("/"), body.get("id"))
+
+    def _assertion(self) -> str:
+        s = self.settings
+        assert s.salesforce_private_key_file
+        claims = {
+            "iss": s.salesforce_client_id,
+            "sub": s.salesforce_username,
+            "aud": s.salesforce_login_url,
+            "exp": int(time.time()) + JWT_LIFETIME,
+        }
+        key = s.salesforce_private_key_file.read_bytes()
+        return jwt.encode(claims, key, algorithm="RS256")
+
+
+class ReauthSession(requests.Session):
+    """A requests session that renews the Salesforce token once on INVALID_SESSION_ID."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connection: SalesforceConnection | None = None
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", SALESFORCE_TIMEOUT)
+        resp = super().request(method, url, *args, **kwargs)
+        conn = self.connection
+        if conn is None or resp.status_code != 401 or not _invalid_session(resp):
+            return resp
+        if not conn.tokens.renewable:
+            raise StopCycle(
+                "Salesforce rejected the access token (expired or revoked) and a direct token "
+                "cannot be renewed: set a fresh SALESFORCE_ACCESS_TOKEN or configure JWT "
+                "bearer or client credentials",
+                code="INVALID_SESSION_ID",
+                category="Configuration",
+            )
+        conn.reauthenticate()
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers["Authorization"] = f"Bearer {conn.sf.session_id}"
+        return super().request(method, url, *args, headers=headers, **kwargs)
+
+
+def _invalid_session(resp: requests.Response) -> bool:
+    try:
+        body = resp.json()
+    except ValueError:
+        return False
+    return isinstance(body, list) and any(
+        isinstance(e, dict) and e.get("errorCode") == "INVALID_SESSION_ID" for e in body
+    )
+
+
+class SalesforceConnection:
+    """A simple-salesforce client plus the means to renew its session."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.http = ReauthSession()
+        if settings.salesforce_ca_bundle:
+            self.http.verify = str(settings.salesforce_ca_bundle)
+        self.tokens = TokenSource(settings, requests.Session())
+        self.tokens.http.verify = self.http.verify
+        self.reauth_count = 0
+        token = self.tokens.fetch()
+        self.identity_url = token.identity_url
+        self.sf = Salesforce(
+            session_id=token.access_token,
+            instance_url=token.instance_url,
+            session=self.http,
+            version=settings.salesforce_api_version,
+        )
+        self.http.connection = self
+
+    @property
+    def username(self) -> str | None:
+        return self.settings.salesforce_username
+
+    def reauthenticate(self) -> None:
+        token = self.tokens.fetch()
+        self.reauth_count += 1
+        log.info("Salesforce session renewed")
+        self.sf.session_id = token.access_token
+        self.sf.headers["Authorization"] = f"Bearer {token.access_token}"
+        # sf.mdapi caches the session id inside its SOAP headers; drop it so it is rebuilt.
+        self.sf._mdapi = None
+
+
+def build_salesforce(settings: Settings) -> SalesforceConnection:
+    return SalesforceConnection(settings)

@@ -1,0 +1,85 @@
+"""``billing-sync check``: validate the configuration and reach each service once."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+from collections.abc import Callable
+
+import stripe
+
+from sync.errors import SyncFailure
+
+NAME = "check"
+HELP = "Validate the configuration and reach Stripe, Salesforce and the local database once."
+
+__all__ = ["HELP", "NAME", "configure", "run"]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--offline", action="store_true",
+                        help="only validate the configuration; contact no service")
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    settings = ctx.settings  # raises ConfigError -> exit 2
+    rows: list[tuple[str, str, str]] = [
+        ("configuration", "ok", f"Salesforce auth: {settings.salesforce_auth}; "
+                                f"Stripe {settings.stripe_mode} mode")
+    ]
+    checks: list[tuple[str, Callable[[], str]]] = [("database", lambda: _database(settings))]
+    if not args.offline:
+        checks += [("stripe", lambda: _stripe(ctx)), ("salesforce", lambda: _salesforce(ctx))]
+    for service, check in checks:
+        try:
+            rows.append((service, "ok", check()))
+        except SyncFailure as exc:
+            rows.append((service, "FAILED", exc.message))
+        except (stripe.StripeError, OSError, sqlite3.Error) as exc:
+            rows.append((service, "FAILED", f"{type(exc).__name__}: {exc}"))
+    slack = "configured (no message sent)" if settings.slack_enabled else "not configured"
+    rows.append(("slack", "ok", slack))
+    ctx.out(ctx.table(("service", "status", "detail"), rows))
+    return 1 if any(r[1] != "ok" for r in rows) else 0
+
+
+def _database(settings) -> str:
+    with sqlite3.connect(settings.db_path) as db:
+        db.execute("select 1")
+    return f"{settings.db_path} is writable"
+
+
+def _stripe(ctx) -> str:
+    client = ctx.stripe()
+    client.v1.customers.list(params={"limit": 1})
+    return (f"reached {ctx.settings.stripe_api_base}, API version {stripe.api_version}, "
+            f"{ctx.settings.stripe_mode} mode")
+
+
+def _salesforce(ctx) -> str:
+    conn = ctx.salesforce()
+    sf = conn.sf
+    root = sf.base_url.split("/services/")[0]
+    versions = [v["version"] for v in conn.http.get(f"{root}/services/data/",
+                                                    headers=sf.headers).json()]
+    wanted = ctx.settings.salesforce_api_version
+    if wanted not in versions:
+        raise SyncFailure(f"the org does not offer API {wanted} (latest: {versions[-1]})")
+    user = _user(conn)
+    described = {o["name"] for o in sf.describe()["sobjects"]}
+    ours = {"Subscription__c", "Sync_Error__c"}
+    metadata = "deployed" if ours <= described else "not deployed (run billing-sync deploy)"
+    return f"{root}, API {wanted} (org latest {versions[-1]}), user {user}, metadata {metadata}"
+
+
+def _user(conn) -> str:
+    if conn.username:
+        return conn.username
+    if conn.identity_url:
+        user_id = conn.identity_url.rstrip("/").rsplit("/", 1)[-1]
+        from simple_salesforce import format_soql
+
+        rows = conn.sf.query(format_soql("SELECT Username FROM User WHERE Id = {}", user_id))
+        if rows["records"]:
+            return rows["records"][0]["Username"]
+    return "unknown (direct token)"

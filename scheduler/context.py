@@ -1,0 +1,67 @@
+"""What a CLI command receives: settings and clients, built lazily and once."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
+from typing import Any, TextIO
+
+from . import logs
+from .settings import Settings, load_settings
+
+__all__ = ["Context", "format_table"]
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+class Context:
+    def __init__(
+        self,
+        environ: Mapping[str, str] | None = None,
+        stdout: TextIO | None = None,
+        settings_loader: Callable[[Mapping[str, str] | None], Settings] = load_settings,
+    ):
+        self.environ = environ
+        self.stdout = stdout or sys.stdout
+        self._loader = settings_loader
+
+    @cached_property
+    def settings(self) -> Settings:
+        settings = self._loader(self.environ)
+        logs.add_secrets(settings.secrets())
+        return settings
+
+    def salesforce(self):
+        """The SalesforceConnection (``.sf`` is the simple-salesforce client), built once."""
+        return self._salesforce
+
+    def stripe(self):
+        """The StripeClient, built once."""
+        return self._stripe
+
+    @cached_property
+    def _salesforce(self):
+        from .clients import build_salesforce
+
+        return build_salesforce(self.settings)
+
+    @cached_property
+    def _stripe(self):
+        from .clients import build_stripe
+
+        return build_stripe(self.settings)
+
+    def out(self, text: str = "") -> None:
+        print(logs.redact(text), file=self.stdout, flush=True)
+
+    @staticmethod
+    def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+        return format_table(headers, rows)

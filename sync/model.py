@@ -1,0 +1,97 @@
+"""Provider-neutral billing values.
+
+The engine sees only these; a billing adapter (Stripe today, Chargebee or Recurly later) turns
+its vendor objects into them at its edge. Money stays in the currency's *minor* unit as Decimal,
+exactly as the provider reports it, so no precision is lost before the MRR rules run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+__all__ = ["BillingSnapshot", "Coupon", "Customer", "Item", "Price", "Subscription", "Tier"]
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One pricing tier; ``up_to`` None means "and above" (Stripe's ``inf``)."""
+
+    up_to: int | None
+    unit_amount: Decimal | None = None  # minor units, may be fractional
+    flat_amount: Decimal | None = None  # minor units
+
+
+@dataclass(frozen=True)
+class Price:
+    id: str
+    currency: str  # ISO code, lower case as providers send it
+    interval: str  # day | week | month | year
+    interval_count: int = 1
+    unit_amount: Decimal | None = None  # minor units (Stripe's unit_amount_decimal)
+    billing_scheme: str = "per_unit"  # per_unit | tiered
+    tiers_mode: str | None = None  # volume | graduated (tiered only)
+    tiers: tuple[Tier, ...] = ()
+    usage_type: str = "licensed"  # licensed | metered
+    transform_divide_by: int | None = None
+    transform_round: str | None = None  # up | down
+    product_id: str = ""
+    product_name: str = ""
+    nickname: str | None = None
+
+
+@dataclass(frozen=True)
+class Coupon:
+    id: str
+    duration: str  # forever | once | repeating
+    percent_off: Decimal | None = None
+    amount_off: Decimal | None = None  # minor units of ``currency``
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    price: Price
+    quantity: int = 1
+    discounts: tuple[Coupon, ...] = ()
+    current_period_start: datetime | None = None
+    current_period_end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: str
+    customer_id: str
+    status: str  # the provider's status string, verbatim
+    currency: str
+    items: tuple[Item, ...] = ()
+    discounts: tuple[Coupon, ...] = ()
+    cancel_at_period_end: bool = False
+    cancel_at: datetime | None = None
+    canceled_at: datetime | None = None
+    ended_at: datetime | None = None
+    trial_end: datetime | None = None
+    start_date: datetime | None = None
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    deleted: bool = False
+    name: str | None = None
+    subscriptions: tuple[Subscription, ...] = ()
+
+
+@dataclass(frozen=True)
+class BillingSnapshot:
+    """What a billing source knows about the customers it was asked for.
+
+    ``customers`` holds every customer that exists (deleted ones included, flagged);
+    ``missing`` holds the ids the provider has never heard of.
+    """
+
+    customers: dict[str, Customer] = field(default_factory=dict)
+    missing: frozenset[str] = frozenset()

@@ -1,0 +1,71 @@
+"""The CLI as an admin meets it: help, version, exit codes, one-line config errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from scheduler.cli import build_parser, main
+
+SECRET = "sk_test_fake_cli_secret_value"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd=None):
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("STRIPE_", "SALESFORCE_", "SLACK_", "BILLING_SYNC_"))}
+    return subprocess.run([sys.executable, "-m", "scheduler.cli", *args],
+                          env={**clean, **(env or {})}, capture_output=True, text=True,
+                          timeout=60, cwd=cwd)
+
+
+def test_help_lists_commands_and_every_subcommand_has_help():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert "check" in sub.choices
+    for name, subparser in sub.choices.items():
+        assert subparser.format_help().startswith("usage: billing-sync " + name)
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith("billing-sync ")
+
+
+def test_check_without_configuration_exits_2_naming_stripe_key(tmp_path):
+    result = run_cli("check", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "STRIPE_API_KEY" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_api_version_exits_2_and_never_echoes_secrets(tmp_path):
+    env = {"STRIPE_API_KEY": SECRET, "SALESFORCE_API_VERSION": "sixty-six",
+           "SALESFORCE_CLIENT_ID": "id", "SALESFORCE_CLIENT_SECRET": "fake-cli-client-secret"}
+    result = run_cli("check", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "SALESFORCE_API_VERSION" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    for secret in (SECRET, "fake-cli-client-secret"):
+        assert secret not in result.stdout + result.stderr
+
+
+def test_unknown_subcommand_is_a_usage_error(tmp_path):
+    result = run_cli("frobnicate", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+
+
+def test_check_offline_reports_a_table(tmp_path, capsys):
+    env = {"STRIPE_API_KEY": SECRET, "SALESFORCE_CLIENT_ID": "id",
+           "SALESFORCE_CLIENT_SECRET": "fake-cli-client-secret",
+           "BILLING_SYNC_DB": str(tmp_path / "state.db")}
+    assert main(["check", "--offline"], environ=env) == 0
+    out = capsys.readouterr().out
+    assert "configuration" in out and "database" in out and "client_credentials" in out
+    assert SECRET not in out
