@@ -22,7 +22,7 @@ from sync.errors import StopCycle
 
 from .settings import Settings
 
-__all__ = ["SalesforceConnection", "build_salesforce", "build_stripe"]
+__all__ = ["SalesforceConnection", "build_alerter", "build_salesforce", "build_stripe"]
 
 log = logging.getLogger(__name__)
 
@@ -186,3 +186,14 @@ class SalesforceConnection:
 
 def build_salesforce(settings: Settings) -> SalesforceConnection:
     return SalesforceConnection(settings)
+
+
+def build_alerter(settings: Settings):
+    """Slack when configured, otherwise an alerter that does nothing."""
+    from sync.alerts import NullAlerter, SlackBotAlerter, SlackWebhookAlerter
+
+    if settings.slack_webhook_url:
+        return SlackWebhookAlerter(settings.slack_webhook_url.reveal())
+    if settings.slack_bot_token and settings.slack_channel:
+        return SlackBotAlerter(settings.slack_bot_token.reveal(), settings.slack_channel)
+    return NullAlerter()

@@ -1,0 +1,480 @@
+"""The Salesforce data model billing-sync owns: the single source of API names and types.
+
+DESIGN.md A3 fixes the API names and types; labels, help texts and descriptions may be
+polished here. Everything that needs a Salesforce name (the sync engine, the templates, the
+deploy checks) reads it from this module, so a rename happens in one place.
+
+Bump ``SCHEMA_VERSION`` whenever the rendered package changes: the deployed marker (the
+description of ``Sync_Error__c``, see ``VERSION_MARKER_OBJECT``) is how the daemon decides
+whether to deploy on start.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "ACCOUNT_FIELDS",
+    "OBJECTS",
+    "PERMISSION_SETS",
+    "SCHEMA_VERSION",
+    "SUBSCRIPTION",
+    "SYNC_ERROR",
+    "TABS",
+    "VERSION_MARKER_OBJECT",
+    "CustomObject",
+    "Field",
+    "FieldPermission",
+    "ListView",
+    "ObjectPermission",
+    "PermissionSet",
+    "Tab",
+    "field_type",
+    "owned_fields",
+    "owned_object_names",
+    "parse_version_marker",
+    "version_marker",
+]
+
+SCHEMA_VERSION = "1"
+
+# The marker lives in the description of Sync_Error__c: it is deployed in the same
+# transaction as everything else (so it can never claim a version that did not land), and one
+# readMetadata call (`sf.mdapi.CustomObject.read`) returns it. Describe results do not carry
+# object descriptions, and a marker in a label or help text would show in the UI.
+VERSION_MARKER_OBJECT = "Sync_Error__c"
+_MARKER_RE = re.compile(r"billing-sync schema v([0-9A-Za-z.\-]+)")
+
+
+def version_marker(version: str = SCHEMA_VERSION) -> str:
+    return f"billing-sync schema v{version}"
+
+
+def parse_version_marker(description: str | None) -> str | None:
+    """The schema version a deployed description carries, or None when there is none."""
+    if not description:
+        return None
+    match = _MARKER_RE.search(description)
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class Field:
+    """One custom field, in Metadata API terms (``type`` is the CustomField type)."""
+
+    name: str
+    type: str  # Text Picklist Currency Number Date DateTime Checkbox LongTextArea Lookup AutoNumber
+    label: str
+    length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    external_id: bool = False
+    unique: bool = False
+    case_sensitive: bool = False
+    required: bool = False
+    values: tuple[tuple[str, str], ...] = ()  # picklist (api value, label), in display order
+    restricted: bool = True
+    reference_to: str | None = None
+    relationship_name: str | None = None  # child relationship on the parent: Account.X__r
+    relationship_label: str | None = None
+    delete_constraint: str | None = None  # SetNull | Restrict | Cascade
+    default: str | None = None  # Checkbox "true"/"false"; Picklist: the default api value
+    visible_lines: int | None = None
+    display_format: str | None = None  # AutoNumber, e.g. "SE-{000000}"
+    description: str = ""
+    help_text: str = ""
+
+    @property
+    def picklist_values(self) -> tuple[str, ...]:
+        return tuple(value for value, _label in self.values)
+
+
+@dataclass(frozen=True)
+class ListView:
+    name: str
+    label: str
+    columns: tuple[str, ...]
+    filters: tuple[tuple[str, str, str], ...] = ()  # (field, operation, value)
+    filter_scope: str = "Everything"
+
+
+@dataclass(frozen=True)
+class CustomObject:
+    name: str
+    label: str
+    plural_label: str
+    name_field: Field
+    fields: tuple[Field, ...]
+    list_views: tuple[ListView, ...] = ()
+    sharing_model: str = "ReadWrite"
+    description: str = ""
+    starts_with: str = "Consonant"
+
+    def field(self, name: str) -> Field:
+        if name == "Name":
+            return self.name_field
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(f"{self.name} has no field {name!r} in the billing-sync schema")
+
+
+@dataclass(frozen=True)
+class ObjectPermission:
+    object: str
+    allow_create: bool = False
+    allow_read: bool = False
+    allow_edit: bool = False
+    allow_delete: bool = False
+    view_all_records: bool = False
+    modify_all_records: bool = False
+
+
+@dataclass(frozen=True)
+class FieldPermission:
+    field: str  # "Object.Field__c"
+    readable: bool
+    editable: bool
+
+
+@dataclass(frozen=True)
+class PermissionSet:
+    name: str
+    label: str
+    description: str
+    object_permissions: tuple[ObjectPermission, ...]
+    field_permissions: tuple[FieldPermission, ...]
+    tab_settings: tuple[tuple[str, str], ...] = ()  # (tab, Visible | Available | None)
+
+
+@dataclass(frozen=True)
+class Tab:
+    name: str  # the custom object it shows
+    motif: str
+    description: str = ""
+
+
+def _text(name: str, label: str, length: int = 255, **kw) -> Field:
+    return Field(name=name, type="Text", label=label, length=length, **kw)
+
+
+def _external_id(name: str, label: str, **kw) -> Field:
+    return _text(name, label, external_id=True, unique=True, case_sensitive=True, **kw)
+
+
+def _currency(name: str, label: str, **kw) -> Field:
+    return Field(name=name, type="Currency", label=label, precision=16, scale=2, **kw)
+
+
+def _number(name: str, label: str, **kw) -> Field:
+    return Field(name=name, type="Number", label=label, precision=18, scale=0, **kw)
+
+
+def _date(name: str, label: str, **kw) -> Field:
+    return Field(name=name, type="Date", label=label, **kw)
+
+
+def _datetime(name: str, label: str, **kw) -> Field:
+    return Field(name=name, type="DateTime", label=label, **kw)
+
+
+def _checkbox(name: str, label: str, **kw) -> Field:
+    return Field(name=name, type="Checkbox", label=label, default="false", **kw)
+
+
+def _picklist(name: str, label: str, values: tuple[tuple[str, str], ...], **kw) -> Field:
+    return Field(name=name, type="Picklist", label=label, values=values, restricted=True, **kw)
+
+
+def _account_lookup(relationship_name: str, relationship_label: str, **kw) -> Field:
+    return Field(
+        name="Account__c",
+        type="Lookup",
+        label="Account",
+        reference_to="Account",
+        relationship_name=relationship_name,
+        relationship_label=relationship_label,
+        delete_constraint="SetNull",
+        **kw,
+    )
+
+
+def _same(*values: str) -> tuple[tuple[str, str], ...]:
+    return tuple((value, value) for value in values)
+
+
+ACCOUNT_BILLING_STATUSES = _same(
+    "Active",
+    "Past Due",
+    "Unpaid",
+    "Canceling",
+    "Trialing",
+    "Paused",
+    "Incomplete",
+    "Churned",
+    "No Subscription",
+)
+
+STRIPE_SUBSCRIPTION_STATUSES: tuple[tuple[str, str], ...] = (
+    ("incomplete", "Incomplete"),
+    ("incomplete_expired", "Incomplete Expired"),
+    ("trialing", "Trialing"),
+    ("active", "Active"),
+    ("past_due", "Past Due"),
+    ("canceled", "Canceled"),
+    ("unpaid", "Unpaid"),
+    ("paused", "Paused"),
+)
+
+SYNC_ERROR_CATEGORIES = _same(
+    "Matching", "Stripe", "Salesforce Write", "Validation", "Limits", "Configuration"
+)
+SYNC_ERROR_STATUSES = _same("Open", "Retrying", "Resolved", "Ignored")
+
+ACCOUNT_FIELDS: tuple[Field, ...] = (
+    _external_id(
+        "Stripe_Customer_Id__c",
+        "Stripe Customer ID",
+        help_text="The Stripe customer (cus_...) this Account is billed as. billing-sync "
+        "matches on this value; it is case-sensitive and unique.",
+    ),
+    _picklist(
+        "Billing_Status__c",
+        "Billing Status",
+        ACCOUNT_BILLING_STATUSES,
+        help_text="Rolled up from the customer's Stripe subscriptions by billing-sync.",
+    ),
+    _text(
+        "Billing_Plan__c",
+        "Billing Plan",
+        help_text="Plan names of the live subscriptions, most valuable first.",
+    ),
+    _currency(
+        "MRR__c",
+        "MRR",
+        help_text="Monthly recurring revenue in Billing Currency (active and past due "
+        "subscriptions, forever discounts applied, taxes excluded).",
+    ),
+    _text("Billing_Currency__c", "Billing Currency", length=3, help_text="ISO code of MRR."),
+    _date(
+        "Renewal_Date__c",
+        "Renewal Date",
+        help_text="Earliest period end of a live subscription that is not set to cancel.",
+    ),
+    _datetime(
+        "Last_Billing_Sync__c",
+        "Last Billing Sync",
+        help_text="When billing-sync last matched this Account with Stripe.",
+    ),
+)
+
+SUBSCRIPTION = CustomObject(
+    name="Subscription__c",
+    label="Subscription",
+    plural_label="Subscriptions",
+    # Salesforce caps a Text name field at 80 characters: the engine truncates plan names.
+    name_field=Field(name="Name", type="Text", label="Subscription Name", length=80),
+    description="One record per Stripe subscription, kept up to date by billing-sync.",
+    fields=(
+        _account_lookup("Subscriptions", "Subscriptions"),
+        _external_id("Stripe_Subscription_Id__c", "Stripe Subscription ID"),
+        _text("Stripe_Customer_Id__c", "Stripe Customer ID"),
+        _picklist(
+            "Status__c",
+            "Status",
+            STRIPE_SUBSCRIPTION_STATUSES,
+            help_text="Stripe's subscription status, verbatim.",
+        ),
+        _text("Plan__c", "Plan"),
+        _currency("MRR__c", "MRR", help_text="Monthly recurring revenue in Currency."),
+        _text("Currency__c", "Currency", length=3),
+        _number("Quantity__c", "Quantity"),
+        _text("Interval__c", "Billing Interval", length=40, help_text='e.g. "month", "year".'),
+        _date("Current_Period_End__c", "Current Period End"),
+        _checkbox("Cancel_At_Period_End__c", "Cancel at Period End"),
+        _date("Cancel_At__c", "Cancel At"),
+        _date("Canceled_At__c", "Canceled At"),
+        _date("Ended_At__c", "Ended At"),
+        _date("Trial_End__c", "Trial End"),
+        _date("Started_At__c", "Started At"),
+        _datetime("Last_Synced__c", "Last Synced"),
+    ),
+    list_views=(
+        ListView(
+            name="All",
+            label="All subscriptions",
+            columns=(
+                "NAME",
+                "Account__c",
+                "Status__c",
+                "MRR__c",
+                "Currency__c",
+                "Current_Period_End__c",
+            ),
+        ),
+    ),
+)
+
+_SYNC_ERROR_OPEN_COLUMNS = (
+    "NAME",
+    "Account__c",
+    "Category__c",
+    "Message__c",
+    "Attempts__c",
+    "Last_Seen__c",
+)
+
+SYNC_ERROR = CustomObject(
+    name="Sync_Error__c",
+    label="Sync Error",
+    plural_label="Sync Errors",
+    name_field=Field(
+        name="Name", type="AutoNumber", label="Sync Error Number", display_format="SE-{000000}"
+    ),
+    description=(
+        "A billing-sync failure an admin can triage: what failed, why, for which Account. "
+        f"{version_marker()}"
+    ),
+    fields=(
+        _account_lookup("Sync_Errors", "Sync Errors"),
+        _text("Stripe_Customer_Id__c", "Stripe Customer ID"),
+        _external_id(
+            "Fingerprint__c",
+            "Fingerprint",
+            help_text="Stable hash of what failed and why: the same failure updates one record.",
+        ),
+        _picklist("Category__c", "Category", SYNC_ERROR_CATEGORIES),
+        _text("Error_Code__c", "Error Code"),
+        Field(
+            name="Message__c",
+            type="LongTextArea",
+            label="Message",
+            length=32768,
+            visible_lines=5,
+        ),
+        Field(
+            name="Payload__c",
+            type="LongTextArea",
+            label="Payload",
+            length=131072,
+            visible_lines=10,
+            help_text="The record billing-sync tried to write. Never holds secrets or card data.",
+        ),
+        _picklist("Status__c", "Status", SYNC_ERROR_STATUSES, default="Open"),
+        _number("Attempts__c", "Attempts"),
+        _datetime("First_Seen__c", "First Seen"),
+        _datetime("Last_Seen__c", "Last Seen"),
+        _datetime("Next_Retry__c", "Next Retry"),
+        _datetime("Resolved_At__c", "Resolved At"),
+        _checkbox(
+            "Retry_Requested__c",
+            "Retry Requested",
+            help_text="Tick to ask billing-sync to retry this record on its next cycle.",
+        ),
+    ),
+    list_views=(
+        ListView(
+            name="Open_sync_errors",
+            label="Open sync errors",
+            columns=_SYNC_ERROR_OPEN_COLUMNS,
+            filters=(("Status__c", "equals", "Open,Retrying"),),
+        ),
+        ListView(
+            name="All",
+            label="All sync errors",
+            columns=(*_SYNC_ERROR_OPEN_COLUMNS[:4], "Status__c", "Attempts__c", "Last_Seen__c"),
+        ),
+    ),
+)
+
+OBJECTS: tuple[CustomObject, ...] = (SUBSCRIPTION, SYNC_ERROR)
+
+TABS: tuple[Tab, ...] = (
+    Tab("Subscription__c", "Custom40: Credit card", "Stripe subscriptions synced by billing-sync"),
+    Tab("Sync_Error__c", "Custom19: Wrench", "billing-sync failures to triage"),
+)
+
+
+def owned_object_names() -> tuple[str, ...]:
+    return ("Account", *(obj.name for obj in OBJECTS))
+
+
+def owned_fields(object_name: str) -> tuple[Field, ...]:
+    """The custom fields billing-sync owns on ``object_name`` (the Name field excluded)."""
+    if object_name == "Account":
+        return ACCOUNT_FIELDS
+    for obj in OBJECTS:
+        if obj.name == object_name:
+            return obj.fields
+    raise KeyError(f"billing-sync owns no object {object_name!r}")
+
+
+def field_type(object_name: str, field_name: str) -> str:
+    """Metadata type of one of our fields ("Name" of our custom objects included)."""
+    if field_name == "Name":
+        for obj in OBJECTS:
+            if obj.name == object_name:
+                return obj.name_field.type
+    for candidate in owned_fields(object_name):
+        if candidate.name == field_name:
+            return candidate.type
+    raise KeyError(f"billing-sync owns no field {object_name}.{field_name}")
+
+
+def _access(obj: str, create: bool, read: bool, edit: bool) -> ObjectPermission:
+    return ObjectPermission(obj, allow_create=create, allow_read=read, allow_edit=edit)
+
+
+def _field_permissions(editable: bool, objects: tuple[str, ...]) -> tuple[FieldPermission, ...]:
+    # Required fields must not appear in fieldPermissions (the deploy fails); we declare none
+    # required, but the filter keeps the rule true if one ever is.
+    return tuple(
+        FieldPermission(f"{obj}.{fld.name}", readable=True, editable=editable)
+        for obj in objects
+        for fld in owned_fields(obj)
+        if not fld.required
+    )
+
+
+PERMISSION_SETS: tuple[PermissionSet, ...] = (
+    PermissionSet(
+        name="Billing_Sync_Integration",
+        label="Billing Sync Integration",
+        description="For the billing-sync API user: writes Subscriptions, Sync Errors and the "
+        "Account billing fields.",
+        object_permissions=(
+            _access("Account", create=False, read=True, edit=True),
+            _access("Subscription__c", create=True, read=True, edit=True),
+            _access("Sync_Error__c", create=True, read=True, edit=True),
+        ),
+        field_permissions=_field_permissions(True, owned_object_names()),
+    ),
+    PermissionSet(
+        name="Billing_Sync_Admin",
+        label="Billing Sync Admin",
+        description="For admins who triage billing-sync errors: edit Sync Errors, read "
+        "Subscriptions and the Account billing fields.",
+        object_permissions=(
+            _access("Account", create=False, read=True, edit=False),
+            _access("Subscription__c", create=False, read=True, edit=False),
+            _access("Sync_Error__c", create=False, read=True, edit=True),
+        ),
+        field_permissions=(
+            *_field_permissions(False, ("Account", "Subscription__c")),
+            *_field_permissions(True, ("Sync_Error__c",)),
+        ),
+        tab_settings=(("Subscription__c", "Visible"), ("Sync_Error__c", "Visible")),
+    ),
+    PermissionSet(
+        name="Billing_Sync_Viewer",
+        label="Billing Sync Viewer",
+        description="For account reps: read-only billing fields and Subscriptions.",
+        object_permissions=(
+            _access("Account", create=False, read=True, edit=False),
+            _access("Subscription__c", create=False, read=True, edit=False),
+        ),
+        field_permissions=_field_permissions(False, ("Account", "Subscription__c")),
+        tab_settings=(("Subscription__c", "Available"),),
+    ),
+)

@@ -1,0 +1,81 @@
+"""``billing-sync sync``: run one full reconcile and print what it did."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+NAME = "sync"
+HELP = "Run one full sync cycle: Stripe billing state → Salesforce Accounts and Subscriptions."
+
+__all__ = ["HELP", "NAME", "configure", "print_report", "run"]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the field-level diff (Account, field, old → new); write "
+                             "nothing")
+    parser.add_argument("--account", metavar="ID",
+                        help="limit the cycle to one Salesforce Account Id")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    from scheduler.clients import build_alerter
+    from sync.cycle import Cycle
+    from sync.salesforce_io import SalesforceGateway
+    from sync.store import StateStore
+    from sync.stripe_source import StripeSource
+
+    settings = ctx.settings
+    show = sys.stderr.isatty() and not args.json
+    cycle = Cycle(
+        source=StripeSource(ctx.stripe()),
+        gateway=SalesforceGateway(ctx.salesforce().sf),
+        store=StateStore(settings.db_path),
+        alerter=build_alerter(settings),
+        progress=(lambda msg: print(f"… {msg}", file=sys.stderr, flush=True)) if show else None,
+    )
+    report = cycle.run(dry_run=args.dry_run, account_id=args.account)
+    print_report(ctx, report, as_json=args.json)
+    return report.exit_code
+
+
+def print_report(ctx, report, *, as_json: bool = False) -> None:
+    if as_json:
+        data = report.summary()
+        if report.dry_run:
+            data["changes"] = [
+                {"sobject": c.sobject, "key": c.key, "id": c.record_id,
+                 "fields": {k: [_show(o), _show(n)] for k, (o, n) in c.fields.items()}}
+                for c in report.changes
+            ]
+        ctx.out(json.dumps(data, indent=2, default=str))
+        return
+    if report.dry_run:
+        rows = [(c.sobject, c.record_id or f"(new) {c.key}", name, _show(old), _show(new))
+                for c in report.changes for name, (old, new) in c.fields.items()]
+        ctx.out(f"Dry run: {len(report.changes)} records would change, nothing was written.")
+        if rows:
+            ctx.out(ctx.table(("object", "record", "field", "old", "new"), rows))
+    s = report.summary()
+    rows = [
+        ("Accounts read", s["accounts_read"]),
+        ("Accounts matched to Stripe", s["accounts_matched"]),
+        ("Accounts changed", s["accounts_changed"]),
+        ("Subscriptions changed", s["subscriptions_changed"]),
+        ("Records written", s["records_written"]),
+        ("Records deferred (backing off)", s["records_deferred"]),
+        ("Errors resolved", s["errors_resolved"]),
+    ]
+    rows += [(f"Errors: {cat}", n) for cat, n in sorted(report.errors.items())]
+    rows += [(f"API calls: {svc}", n) for svc, n in sorted(report.api_calls.items())]
+    rows.append(("Duration", f"{report.duration_s:.2f} s"))
+    ctx.out(ctx.table(("sync", "count"), rows))
+    if report.stopped:
+        ctx.out(f"Cycle stopped: {report.stopped}")
+
+
+def _show(value) -> str:
+    return "—" if value is None or value == "" else str(value)

@@ -1,0 +1,23 @@
+"""The pure core of a sync cycle: status rollup, MRR, mapping to Salesforce fields, diff.
+
+Frozen dataclasses in, dataclasses out; no I/O and no clock reads (callers pass ``now``).
+"""
+
+from sync.core.diff import RecordChange, diff_records, to_salesforce
+from sync.core.mapping import CustomerMapping, DesiredRecord, Problem, map_customer
+from sync.core.mrr import CustomerMrr, customer_mrr, subscription_mrr
+from sync.core.status import account_status
+
+__all__ = [
+    "CustomerMapping",
+    "CustomerMrr",
+    "DesiredRecord",
+    "Problem",
+    "RecordChange",
+    "account_status",
+    "customer_mrr",
+    "diff_records",
+    "map_customer",
+    "subscription_mrr",
+    "to_salesforce",
+]

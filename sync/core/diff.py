@@ -1,0 +1,215 @@
+"""Desired values vs what Salesforce holds: keep only records with a changed field.
+
+Current values arrive as Salesforce's REST/SOQL JSON: numbers as JSON numbers (1234.5 for
+1234.50), dates as "2026-12-01", datetimes as "2026-11-26T11:17:22.000+0000", checkboxes as
+booleans, and null for an empty text field. Each comparison is made in the desired value's
+type, so an unchanged record is never rewritten:
+- numbers compare by value (Decimal("1234.50") == 1234.5 == "1234.50");
+- "" and None are the same (Salesforce stores an empty text field as null);
+- datetimes compare to the millisecond (all Salesforce keeps), in UTC;
+- an unchecked checkbox equals a missing one.
+
+Stamp fields (Last_Synced__c, Last_Billing_Sync__c) never make a change; they ride along in
+the payload of a record that is written anyway. A record with no current counterpart is a
+create (only for objects with an external ID to upsert by; Accounts are never created), and a
+current record with no desired counterpart is left alone (see ``mapping``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sync.core.mapping import DesiredRecord
+
+__all__ = [
+    "RecordChange",
+    "diff_record",
+    "diff_records",
+    "from_salesforce",
+    "same_value",
+    "to_salesforce",
+]
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """One record to write: ``fields`` maps each changed field to (old, new).
+
+    ``old`` is the value Salesforce returned (None for a create); ``new`` the desired Python
+    value. ``record_id`` is the Salesforce Id, None when the record is to be created.
+    ``desired`` holds every desired field, changed or not (e.g. a Subscription__c's
+    Account__c, to link a failure to its Account when that field did not change).
+    """
+
+    sobject: str
+    key: str
+    record_id: str | None
+    fields: Mapping[str, tuple[Any, Any]]
+    stamps: Mapping[str, Any] = field(default_factory=dict)
+    key_field: str | None = None
+    desired: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_create(self) -> bool:
+        return self.record_id is None
+
+    def payload(self) -> dict[str, Any]:
+        """The record as sObject Collections take it: JSON-ready, stamps included.
+
+        Upserts (``key_field`` set) identify the record by its external ID and carry no Id;
+        updates carry the Id.
+        """
+        record: dict[str, Any] = {"attributes": {"type": self.sobject}}
+        if self.key_field:
+            record[self.key_field] = self.key
+        else:
+            record["Id"] = self.record_id
+        for name, (_old, new) in self.fields.items():
+            record[name] = to_salesforce(new)
+        for name, value in self.stamps.items():
+            record[name] = to_salesforce(value)
+        return record
+
+
+def to_salesforce(value: Any) -> Any:
+    """A Python value as Salesforce REST JSON takes it.
+
+    Decimal becomes a float when the float prints back to the same number (every 2-place
+    amount below 10^13 does), else a string, which Salesforce also parses; dates become
+    "YYYY-MM-DD"; datetimes UTC "YYYY-MM-DDTHH:MM:SS.mmm+0000" (naive means UTC).
+    """
+    if value is None or isinstance(value, bool | str | int | float):
+        return value
+    if isinstance(value, Decimal):
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else str(value)
+    if isinstance(value, datetime):
+        moment = _utc(value)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"no Salesforce JSON form for {type(value).__name__}: {value!r}")
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _to_ms(moment: datetime) -> datetime:
+    moment = _utc(moment)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def from_salesforce(raw: Any, like: Any) -> Any:
+    """Read a Salesforce JSON value in the type of ``like`` (the desired value).
+
+    Raises ValueError when the text cannot be read as that type.
+    """
+    if raw is None or raw == "":
+        return None
+    if isinstance(like, bool):
+        if not isinstance(raw, bool):
+            raise ValueError(f"not a checkbox value: {raw!r}")
+        return raw
+    if isinstance(like, Decimal | int | float):
+        if isinstance(raw, bool):
+            raise ValueError(f"not a number: {raw!r}")
+        try:
+            return Decimal(str(raw))
+        except InvalidOperation as exc:
+            raise ValueError(f"not a number: {raw!r}") from exc
+    if isinstance(like, datetime):
+        return _to_ms(datetime.fromisoformat(raw) if isinstance(raw, str) else raw)
+    if isinstance(like, date):
+        return date.fromisoformat(raw) if isinstance(raw, str) else raw
+    return raw
+
+
+def same_value(desired: Any, current: Any) -> bool:
+    """Whether Salesforce's ``current`` JSON value already equals ``desired``."""
+    if desired is None or desired == "":
+        return current is None or current == "" or current is False
+    if isinstance(desired, bool) and current is None:
+        return desired is False
+    try:
+        parsed = from_salesforce(current, desired)
+    except (ValueError, TypeError):
+        return False
+    if parsed is None:
+        return False
+    if isinstance(desired, bool):
+        return parsed is desired
+    if isinstance(desired, int | float | Decimal):
+        return parsed == Decimal(str(desired))
+    if isinstance(desired, datetime):
+        return parsed == _to_ms(desired)
+    if isinstance(desired, date):
+        return parsed == desired
+    return parsed == desired
+
+
+def diff_record(desired: DesiredRecord, current: Mapping[str, Any] | None) -> RecordChange | None:
+    """The change that brings ``current`` to ``desired``, or None when nothing differs."""
+    if current is None:
+        if desired.key_field is None:
+            raise ValueError(
+                f"{desired.sobject} {desired.key}: no record to update, and "
+                f"{desired.sobject} records are never created"
+            )
+        changed = {
+            name: (None, value)
+            for name, value in desired.fields.items()
+            if value is not None and value != ""
+        }
+        return RecordChange(
+            desired.sobject,
+            desired.key,
+            None,
+            changed,
+            dict(desired.stamps),
+            desired.key_field,
+            dict(desired.fields),
+        )
+    changed = {
+        name: (current.get(name), value)
+        for name, value in desired.fields.items()
+        if not same_value(value, current.get(name))
+    }
+    if not changed:
+        return None
+    if desired.key_field is None and not current.get("Id"):
+        raise ValueError(f"{desired.sobject} {desired.key}: the current record carries no Id")
+    return RecordChange(
+        desired.sobject,
+        desired.key,
+        current.get("Id"),
+        changed,
+        dict(desired.stamps),
+        desired.key_field,
+        dict(desired.fields),
+    )
+
+
+def diff_records(
+    desired: Iterable[DesiredRecord], current: Mapping[str, Mapping[str, Any]]
+) -> list[RecordChange]:
+    """Changes for every desired record, in input order; ``current`` is keyed like ``key``.
+
+    Keys in ``current`` with no desired record are not touched.
+    """
+    changes: list[RecordChange] = []
+    seen: set[str] = set()
+    for record in desired:
+        if record.key in seen:
+            raise ValueError(f"{record.sobject} {record.key} is desired twice")
+        seen.add(record.key)
+        change = diff_record(record, current.get(record.key))
+        if change is not None:
+            changes.append(change)
+    return changes

@@ -1,0 +1,290 @@
+"""Billing values -> the field values Salesforce should hold (pure; ``now`` is passed in).
+
+Keys are field API names from ``metadata.schema``; Text values are cut to their field length.
+
+Rules decided here (DESIGN.md A3 leaves them open):
+- *Live* means not ended (anything but canceled / incomplete_expired). Billing_Plan__c and
+  the currency check look at live subscriptions.
+- Renewal_Date__c is the earliest current period end of a live subscription that is not
+  scheduled to end and will bill again: paused and incomplete subscriptions do not renew.
+- Dates are the UTC calendar date of the provider's timestamp (a naive datetime is UTC).
+- A deleted customer (or ``None``) is Churned with MRR 0.00 and no plan, currency or renewal.
+  ``None`` is for a customer the provider reports deleted without details; an id the provider
+  has never heard of is a Matching error and must not be mapped at all.
+- With no live subscription, MRR__c is 0.00 and Billing_Currency__c empty.
+- A subscription's plan name is its items' product names (nickname, then price id, as
+  fallbacks), most valuable item first; Quantity__c and Interval__c are those of the most
+  valuable licensed item.
+- Last_Billing_Sync__c / Last_Synced__c are *stamps*: written with every record that is
+  written anyway, never a reason to write (else an unchanged cycle would rewrite every
+  Account). They therefore mean "when billing-sync last wrote a change to this record"; the
+  SQLite run history says when the last cycle confirmed everything matched.
+- A Subscription__c that Salesforce holds but the snapshot no longer lists is left alone:
+  Stripe keeps canceled subscriptions (we list with status=all), so one that vanished was
+  deleted with test data or moved away with its customer, and its last state is history worth
+  keeping. Nothing here deletes records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from metadata import schema
+from sync.core.money import to_major
+from sync.core.mrr import (
+    customer_mrr,
+    item_monthly_amount,
+    monthly_value,
+    primary_item,
+    subscription_mrr,
+)
+from sync.core.status import UnknownStatus, account_status, is_live, is_scheduled_to_end
+from sync.model import Customer, Subscription
+
+__all__ = [
+    "ACCOUNT",
+    "ACCOUNT_STAMP",
+    "SUBSCRIPTION",
+    "SUBSCRIPTION_KEY",
+    "SUBSCRIPTION_STAMP",
+    "CustomerMapping",
+    "DesiredRecord",
+    "Problem",
+    "interval_label",
+    "join_within",
+    "map_account",
+    "map_customer",
+    "map_subscription",
+    "plan_name",
+    "to_date",
+    "truncate",
+]
+
+ACCOUNT = "Account"
+SUBSCRIPTION = schema.SUBSCRIPTION.name
+SUBSCRIPTION_KEY = "Stripe_Subscription_Id__c"
+ACCOUNT_STAMP = "Last_Billing_Sync__c"
+SUBSCRIPTION_STAMP = "Last_Synced__c"
+RENEWING_STATUSES = frozenset({"active", "past_due", "trialing", "unpaid"})
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class DesiredRecord:
+    """What one Salesforce record should hold.
+
+    ``key`` is the Stripe id the record is matched on. ``key_field`` names the external-ID
+    field to upsert by; None means update by Salesforce Id only (Accounts: never created).
+    ``stamps`` are written along with a change but never cause one.
+    """
+
+    sobject: str
+    key: str
+    fields: Mapping[str, Any]
+    stamps: Mapping[str, Any] = field(default_factory=dict)
+    key_field: str | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something the engine must record as a Sync_Error__c (the record is still written)."""
+
+    code: str
+    message: str
+    customer_id: str
+    subscription_id: str | None = None
+    category: str = "Validation"
+
+
+@dataclass(frozen=True)
+class CustomerMapping:
+    account: DesiredRecord
+    subscriptions: tuple[DesiredRecord, ...]
+    problems: tuple[Problem, ...] = ()
+
+
+def _length(sobject: str, name: str) -> int:
+    if sobject == ACCOUNT:
+        fields = {f.name: f for f in schema.owned_fields(ACCOUNT)}
+        length = fields[name].length
+    else:
+        length = schema.SUBSCRIPTION.field(name).length
+    if length is None:
+        raise KeyError(f"{sobject}.{name} is not a Text field")
+    return length
+
+
+def truncate(value: str | None, length: int) -> str | None:
+    """Cut to ``length`` characters, marking the cut with an ellipsis."""
+    if value is None or len(value) <= length:
+        return value
+    return value[: length - 1] + ELLIPSIS
+
+
+def join_within(names: Iterable[str], length: int, sep: str = ", ") -> str | None:
+    """Join whole names within ``length``; what does not fit is counted: "A, B (+2 more)"."""
+    names = list(names)
+    if not names:
+        return None
+    for keep in range(len(names), 0, -1):
+        left = len(names) - keep
+        text = sep.join(names[:keep]) + (f" (+{left} more)" if left else "")
+        if len(text) <= length:
+            return text
+    return truncate(names[0], length)
+
+
+def to_date(moment: datetime | None) -> date | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).date()
+
+
+def _dedupe(names: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def plan_name(subscription: Subscription) -> str:
+    """Product names of the items, most valuable first (metered items last), deduplicated."""
+    currency = subscription.currency
+    ranked = sorted(
+        enumerate(subscription.items),
+        key=lambda pair: (-item_monthly_amount(pair[1], currency), pair[0]),
+    )
+    names = []
+    for _index, item in ranked:
+        price = item.price
+        names.append((price.product_name or price.nickname or price.id or "").strip())
+    return ", ".join(_dedupe(names)) or subscription.id
+
+
+def interval_label(interval: str, count: int) -> str:
+    """ "month", "3 months", "year": how Interval__c reads."""
+    return interval if count == 1 else f"{count} {interval}s"
+
+
+def _period_end(subscription: Subscription) -> datetime | None:
+    ends = [i.current_period_end for i in subscription.items if i.current_period_end]
+    return min(ends, key=_utc) if ends else None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _value_order(subscriptions: Iterable[Subscription]) -> list[Subscription]:
+    # Compare in major units so a yen plan does not outrank a dollar plan by 100x; name and id
+    # break ties so the joined text is stable from cycle to cycle (no spurious writes).
+    return sorted(
+        subscriptions,
+        key=lambda s: (-to_major(monthly_value(s), s.currency), plan_name(s), s.id),
+    )
+
+
+def map_subscription(
+    subscription: Subscription, account_id: str | None, now: datetime
+) -> DesiredRecord:
+    main = primary_item(subscription)
+    name = plan_name(subscription)
+    licensed = main is not None and main.price.usage_type != "metered"
+    fields: dict[str, Any] = {
+        "Name": truncate(name, _length(SUBSCRIPTION, "Name")),
+        "Account__c": account_id,
+        SUBSCRIPTION_KEY: subscription.id,
+        "Stripe_Customer_Id__c": subscription.customer_id,
+        "Status__c": subscription.status,
+        "Plan__c": truncate(name, _length(SUBSCRIPTION, "Plan__c")),
+        "MRR__c": subscription_mrr(subscription),
+        "Currency__c": subscription.currency.upper(),
+        "Quantity__c": main.quantity if licensed else None,
+        "Interval__c": (
+            truncate(
+                interval_label(main.price.interval, main.price.interval_count),
+                _length(SUBSCRIPTION, "Interval__c"),
+            )
+            if main is not None
+            else None
+        ),
+        "Current_Period_End__c": to_date(_period_end(subscription)),
+        "Cancel_At_Period_End__c": bool(subscription.cancel_at_period_end),
+        "Cancel_At__c": to_date(subscription.cancel_at),
+        "Canceled_At__c": to_date(subscription.canceled_at),
+        "Ended_At__c": to_date(subscription.ended_at),
+        "Trial_End__c": to_date(subscription.trial_end),
+        "Started_At__c": to_date(subscription.start_date),
+    }
+    return DesiredRecord(
+        sobject=SUBSCRIPTION,
+        key=subscription.id,
+        fields=fields,
+        stamps={SUBSCRIPTION_STAMP: now},
+        key_field=SUBSCRIPTION_KEY,
+    )
+
+
+def map_account(
+    customer_id: str, customer: Customer | None, now: datetime
+) -> tuple[DesiredRecord, tuple[Problem, ...]]:
+    """Desired Account billing fields for one customer, and the problems to record."""
+    problems: list[Problem] = []
+    fields: dict[str, Any] = {}
+    try:
+        fields["Billing_Status__c"] = account_status(customer)
+    except UnknownStatus as exc:
+        # Leave the current status as it is rather than guess one.
+        problems.append(
+            Problem(
+                "UNKNOWN_STATUS",
+                f"{exc}; Billing Status is left unchanged.",
+                customer_id,
+                exc.subscription_id,
+            )
+        )
+    gone = customer is None or customer.deleted
+    live = [] if gone else [s for s in customer.subscriptions if is_live(s)]
+    fields["Billing_Plan__c"] = join_within(
+        _dedupe(plan_name(s) for s in _value_order(live)), _length(ACCOUNT, "Billing_Plan__c")
+    )
+    mrr = customer_mrr(customer)
+    if mrr.mixed_currency:
+        problems.append(
+            Problem(
+                "MIXED_CURRENCY",
+                f"Customer {customer_id} has live subscriptions in "
+                f"{' and '.join(mrr.currencies)}; MRR is left empty because it cannot be "
+                "added up in one currency.",
+                customer_id,
+            )
+        )
+    fields["MRR__c"] = mrr.amount
+    fields["Billing_Currency__c"] = mrr.currency
+    renewals = [
+        end
+        for s in live
+        if s.status in RENEWING_STATUSES
+        and not is_scheduled_to_end(s)
+        and (end := _period_end(s)) is not None
+    ]
+    fields["Renewal_Date__c"] = to_date(min(renewals, key=_utc)) if renewals else None
+    record = DesiredRecord(
+        sobject=ACCOUNT, key=customer_id, fields=fields, stamps={ACCOUNT_STAMP: now}
+    )
+    return record, tuple(problems)
+
+
+def map_customer(
+    customer_id: str, customer: Customer | None, account_id: str, now: datetime
+) -> CustomerMapping:
+    """Everything one linked Account should hold: its fields and its Subscription__c records."""
+    account, problems = map_account(customer_id, customer, now)
+    subscriptions = (
+        ()
+        if customer is None
+        else tuple(map_subscription(s, account_id, now) for s in customer.subscriptions)
+    )
+    return CustomerMapping(account, subscriptions, problems)

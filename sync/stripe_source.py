@@ -1,0 +1,295 @@
+"""Stripe billing source: reads customers' subscriptions and returns provider-neutral values.
+
+This is the only module that sees Stripe objects. It translates Stripe errors into the
+engine's hierarchy once, here, and turns everything into ``sync.model`` values.
+
+Call economy (DESIGN A6): either one ``status=all`` listing of every subscription in the
+account (100 a page) or one listing per customer, whichever is fewer calls; products,
+coupons and tiered prices are fetched once per cycle and cached.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import stripe
+
+from .errors import RetryLater, StopCycle
+from .model import BillingSnapshot, Coupon, Customer, Item, Price, Subscription, Tier
+from .retry import backoff_call
+
+__all__ = ["StripeSource", "choose_strategy"]
+
+log = logging.getLogger(__name__)
+
+PAGE = 100
+# Item discounts sit at depth 4 (data.items.data.discounts): the most Stripe allows, so
+# coupons behind them are fetched separately and cached.
+EXPAND = ["data.discounts", "data.items.data.discounts"]
+
+
+# Without a known account-wide total, a few linked customers are cheaper asked one by one
+# than an account that might hold millions of subscriptions paged in full.
+UNKNOWN_TOTAL_CUTOFF = 20
+
+
+def choose_strategy(customers: int, expected_subscriptions: int | None) -> str:
+    """``"list_all"`` when paging through every subscription in the account costs fewer calls
+    than one listing per customer. ``expected_subscriptions`` is the account-wide total seen
+    by the last full listing, when there was one."""
+    if expected_subscriptions is None:
+        return "per_customer" if customers <= UNKNOWN_TOTAL_CUTOFF else "list_all"
+    pages = math.ceil(max(expected_subscriptions, 1) / PAGE)
+    return "list_all" if pages < customers else "per_customer"
+
+
+class StripeSource:
+    """Reads billing state for a set of Stripe customer ids."""
+
+    def __init__(
+        self, client: stripe.StripeClient, *, sleep: Callable[[float], None] | None = None
+    ):
+        self.client = client
+        self.calls: Counter[str] = Counter()
+        self._sleep = sleep
+        self._products: dict[str, dict] = {}
+        self._coupons: dict[str, dict] = {}
+        self._tiers: dict[str, list[dict]] = {}
+        self.last_strategy = ""
+        self.last_subscription_count = 0
+
+    # -- public ---------------------------------------------------------------------------
+    def fetch(
+        self, customer_ids: Iterable[str], *, expected_subscriptions: int | None = None
+    ) -> BillingSnapshot:
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return BillingSnapshot()
+        strategy = choose_strategy(len(ids), expected_subscriptions)
+        self.last_strategy = strategy
+        wanted = set(ids)
+        raw: dict[str, list[dict]] = {cid: [] for cid in ids}
+        if strategy == "list_all":
+            count = 0
+            for sub in self._list("subscriptions", {"status": "all", "expand": EXPAND}):
+                count += 1
+                if sub["customer"] in wanted:
+                    raw[sub["customer"]].append(sub)
+            self.last_subscription_count = count
+        else:
+            for cid in ids:
+                raw[cid] = list(
+                    self._list("subscriptions", {"customer": cid, "status": "all",
+                                                 "expand": EXPAND})
+                )
+            self.last_subscription_count = sum(len(v) for v in raw.values())
+
+        customers: dict[str, Customer] = {}
+        missing: set[str] = set()
+        self._load_catalog(raw)
+        for cid in ids:
+            subs = raw[cid]
+            if subs:
+                customers[cid] = Customer(
+                    id=cid, subscriptions=tuple(self._subscription(s) for s in subs)
+                )
+                continue
+            # No subscriptions: tell "never had one" from "deleted" from "no such customer".
+            found = self._retrieve_customer(cid)
+            if found is None:
+                missing.add(cid)
+            else:
+                customers[cid] = Customer(
+                    id=cid, deleted=bool(found.get("deleted")), name=found.get("name")
+                )
+        return BillingSnapshot(customers=customers, missing=frozenset(missing))
+
+    # -- HTTP, error translation -----------------------------------------------------------
+    def _call(self, label: str, fn: Callable[[], Any]) -> dict:
+        def once() -> dict:
+            self.calls[label] += 1
+            try:
+                return fn().to_dict()
+            except stripe.RateLimitError as exc:
+                raise RetryLater(f"Stripe rate limit: {exc.user_message or exc}",
+                                 code="rate_limit", category="Stripe") from None
+            except (stripe.APIConnectionError, stripe.APIError) as exc:
+                raise RetryLater(f"Stripe unavailable: {type(exc).__name__}",
+                                 code=exc.code or "api_error", category="Stripe") from None
+            except (stripe.AuthenticationError, stripe.PermissionError) as exc:
+                raise StopCycle(
+                    f"Stripe refused the API key ({exc.user_message or type(exc).__name__}); "
+                    "check STRIPE_API_KEY and its read permissions",
+                    code=exc.code or "authentication", category="Configuration",
+                ) from None
+
+        kwargs = {"sleep": self._sleep} if self._sleep else {}
+        return backoff_call(once, **kwargs)
+
+    def _list(self, resource: str, params: dict) -> Iterator[dict]:
+        service = getattr(self.client.v1, resource)
+        cursor: str | None = None
+        while True:
+            page_params = {**params, "limit": PAGE}
+            if cursor:
+                page_params["starting_after"] = cursor
+            page = self._call(f"GET /v1/{resource}",
+                              lambda p=page_params: service.list(params=p))
+            data = page.get("data", [])
+            yield from data
+            if not page.get("has_more") or not data:
+                return
+            cursor = data[-1]["id"]
+
+    def _retrieve(self, resource: str, obj_id: str, params: dict | None = None) -> dict | None:
+        service = getattr(self.client.v1, resource)
+        try:
+            return self._call(f"GET /v1/{resource}/:id",
+                              lambda: service.retrieve(obj_id, params=params or {}))
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "resource_missing":
+                return None
+            raise StopCycle(f"Stripe rejected a request: {exc.user_message or exc}",
+                            code=exc.code or "invalid_request", category="Stripe") from None
+
+    def _retrieve_customer(self, cid: str) -> dict | None:
+        return self._retrieve("customers", cid)
+
+    # -- catalog: products, coupons, tiers, fetched once per cycle ---------------------------
+    def _load_catalog(self, raw: dict[str, list[dict]]) -> None:
+        products: set[str] = set()
+        coupons: set[str] = set()
+        tiered: set[str] = set()
+        for subs in raw.values():
+            for sub in subs:
+                coupons.update(_coupon_ids(sub.get("discounts") or []))
+                for item in sub["items"]["data"]:
+                    price = item["price"]
+                    product = price["product"]
+                    products.add(product if isinstance(product, str) else product["id"])
+                    if price.get("billing_scheme") == "tiered" and "tiers" not in price:
+                        tiered.add(price["id"])
+                    coupons.update(_coupon_ids(item.get("discounts") or []))
+        self._fill(self._products, "products", products - self._products.keys())
+        self._fill(self._coupons, "coupons", coupons - self._coupons.keys())
+        for price_id in sorted(tiered - self._tiers.keys()):
+            price = self._retrieve("prices", price_id, {"expand": ["tiers"]})
+            self._tiers[price_id] = (price or {}).get("tiers") or []
+
+    def _fill(self, cache: dict[str, dict], resource: str, needed: set[str]) -> None:
+        """One retrieve per id, or one listing of them all when that is cheaper."""
+        if not needed:
+            return
+        if len(needed) > 1:
+            for obj in self._list(resource, {}):
+                cache[obj["id"]] = obj
+        for obj_id in sorted(needed - cache.keys()):
+            # Not in the listing (deleted or archived from it): ask for it by id.
+            obj = self._retrieve(resource, obj_id)
+            cache[obj_id] = obj or {"id": obj_id, "name": obj_id}
+
+    # -- conversion to provider-neutral values ---------------------------------------------
+    def _subscription(self, sub: dict) -> Subscription:
+        return Subscription(
+            id=sub["id"],
+            customer_id=sub["customer"],
+            status=sub["status"],
+            currency=sub["currency"],
+            items=tuple(self._item(i) for i in sub["items"]["data"]),
+            discounts=self._discounts(sub.get("discounts") or []),
+            cancel_at_period_end=bool(sub.get("cancel_at_period_end")),
+            cancel_at=_ts(sub.get("cancel_at")),
+            canceled_at=_ts(sub.get("canceled_at")),
+            ended_at=_ts(sub.get("ended_at")),
+            trial_end=_ts(sub.get("trial_end")),
+            start_date=_ts(sub.get("start_date")),
+            created=_ts(sub.get("created")),
+        )
+
+    def _item(self, item: dict) -> Item:
+        return Item(
+            id=item["id"],
+            price=self._price(item["price"]),
+            quantity=int(item.get("quantity") or 0),
+            discounts=self._discounts(item.get("discounts") or []),
+            current_period_start=_ts(item.get("current_period_start")),
+            current_period_end=_ts(item.get("current_period_end")),
+        )
+
+    def _price(self, price: dict) -> Price:
+        recurring = price.get("recurring") or {}
+        product = price["product"]
+        product_id = product if isinstance(product, str) else product["id"]
+        transform = price.get("transform_quantity") or {}
+        tiers = price.get("tiers")
+        if tiers is None:
+            tiers = self._tiers.get(price["id"], [])
+        return Price(
+            id=price["id"],
+            currency=price["currency"],
+            interval=recurring.get("interval", "month"),
+            interval_count=int(recurring.get("interval_count") or 1),
+            unit_amount=_dec(price.get("unit_amount_decimal", price.get("unit_amount"))),
+            billing_scheme=price.get("billing_scheme") or "per_unit",
+            tiers_mode=price.get("tiers_mode"),
+            tiers=tuple(
+                Tier(
+                    up_to=t.get("up_to"),
+                    unit_amount=_dec(t.get("unit_amount_decimal", t.get("unit_amount"))),
+                    flat_amount=_dec(t.get("flat_amount_decimal", t.get("flat_amount"))),
+                )
+                for t in tiers
+            ),
+            usage_type=recurring.get("usage_type") or "licensed",
+            transform_divide_by=transform.get("divide_by"),
+            transform_round=transform.get("round"),
+            product_id=product_id,
+            product_name=(self._products.get(product_id) or {}).get("name") or "",
+            nickname=price.get("nickname"),
+        )
+
+    def _discounts(self, discounts: list) -> tuple[Coupon, ...]:
+        out = []
+        for cid in _coupon_ids(discounts):
+            c = self._coupons.get(cid)
+            if not c:
+                continue
+            out.append(
+                Coupon(
+                    id=c["id"],
+                    duration=c.get("duration") or "once",
+                    percent_off=_dec(c.get("percent_off")),
+                    amount_off=_dec(c.get("amount_off")),
+                    currency=c.get("currency"),
+                )
+            )
+        return tuple(out)
+
+
+def _coupon_ids(discounts: list) -> list[str]:
+    ids = []
+    for d in discounts:
+        if isinstance(d, str):
+            # An unexpanded discount id: the expand list above prevents this; skip loudly.
+            log.warning("discount %s was not expanded; its coupon is ignored", d)
+            continue
+        coupon = (d.get("source") or {}).get("coupon") or d.get("coupon")
+        if isinstance(coupon, dict):
+            coupon = coupon.get("id")
+        if coupon:
+            ids.append(coupon)
+    return ids
+
+
+def _ts(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(int(value), UTC)
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
