@@ -207,7 +207,11 @@ class Cycle:
         """Subjects whose last write failed and whose backoff has not run out: subject → fp."""
         held = {}
         for row in self.store.open_failures():
-            if row.category == "Matching" or row.fingerprint in retry_requested:
+            if row.category == "Matching":
+                continue
+            if row.fingerprint in retry_requested:
+                # An admin ticked Retry: try now, even a dead letter (once more).
+                self.store.requeue(row.fingerprint, now=now)
                 continue
             if (row.next_retry is not None and row.next_retry > now) or row.status == "dead":
                 held[row.payload.get("subject")] = row.fingerprint
@@ -243,13 +247,21 @@ class Cycle:
                 held: set[str]) -> None:
         for f in failures:
             report.errors[f.category] += 1
-            if f.fingerprint in held:
+            if f.fingerprint in held or self._waiting(f.fingerprint, now):
+                # Still failing inside its backoff: counting it again would rewrite its
+                # Sync_Error__c every cycle for no new information.
                 continue
             row = self.store.record_failure(
                 f.fingerprint, category=f.category, code=f.code, message=f.message,
                 account_id=f.account_id, customer_id=f.customer_id, payload=f.payload, now=now)
             if row.is_new:
                 report.new_failures.append(row)
+
+    def _waiting(self, fingerprint: str, now: datetime) -> bool:
+        row = self.store.failure(fingerprint)
+        return (row is not None and row.status in ("open", "retrying", "dead")
+                and (row.status == "dead" or (row.next_retry is not None
+                                              and row.next_retry > now)))
 
     def _resolve(self, subjects: set[str], failures: list[Failure], held: dict[str, str],
                  report: CycleReport, now: datetime) -> None:

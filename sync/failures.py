@@ -14,7 +14,6 @@ __all__ = ["Failure", "sync_error_record"]
 
 MESSAGE_LIMIT = 32768
 PAYLOAD_LIMIT = 131072
-STATUS_LABELS = {"open": "Open", "retrying": "Retrying", "resolved": "Resolved", "dead": "Open"}
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def sync_error_record(row: Any) -> dict[str, Any]:
         "Error_Code__c": (row.code or "")[:255] or None,
         "Message__c": row.message[:MESSAGE_LIMIT],
         "Payload__c": payload[:PAYLOAD_LIMIT],
-        "Status__c": STATUS_LABELS[row.status],
+        "Status__c": row.salesforce_status,
         "Attempts__c": row.attempts,
         "First_Seen__c": _dt(row.first_seen),
         "Last_Seen__c": _dt(row.last_seen),

@@ -22,8 +22,9 @@ T = TypeVar("T")
 
 # After this many failed attempts a queue entry becomes a dead letter: it stays open in
 # Salesforce for a human, but the daemon stops retrying it by itself. With the default base
-# and cap the ten attempts span roughly six to eight hours, long enough to outlast an outage
-# or a row lock storm, short enough that a real data problem is handed to a person the same day.
+# and cap the waits between the ten attempts add up to 4.3-8.5 hours (6.4 on average): long
+# enough to outlast an outage or a row lock storm, short enough that a real data problem is
+# handed to a person the same day.
 MAX_ATTEMPTS = 10
 
 # 2**62 seconds is far beyond any cap; clamping the exponent keeps the float finite for

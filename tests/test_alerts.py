@@ -1,0 +1,289 @@
+"""Slack alerts: one per new failure kind plus a digest, never spam, never a broken cycle."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+
+from sync.alerts import (
+    MAX_KIND_MESSAGES,
+    MESSAGE_LIMIT,
+    NullAlerter,
+    SlackBotAlerter,
+    SlackWebhookAlerter,
+    alert_cycle,
+)
+from sync.retry import MAX_ATTEMPTS
+from sync.store import StateStore
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+WEBHOOK_PATH = "/services/T/B/X"
+BOT_TOKEN = "xoxb-fake-0000-test-token"
+LIST_VIEW = "open the 'Open sync errors' list view in Salesforce"
+
+
+class FakeSlack:
+    """Records every POST; answers with ``status`` and ``body`` (changeable mid-test)."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict] = []
+        self.status = 200
+        self.body = b"ok"
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                ctype = self.headers.get("Content-Type", "")
+                if "json" in ctype:
+                    body = json.loads(raw)
+                else:
+                    body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                fake.posts.append({"path": self.path, "headers": dict(self.headers),
+                                   "body": body})
+                self.send_response(fake.status)
+                self.send_header("Content-Type", "application/json"
+                                 if fake.body.startswith(b"{") else "text/plain")
+                self.send_header("Content-Length", str(len(fake.body)))
+                self.end_headers()
+                self.wfile.write(fake.body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @property
+    def texts(self) -> list[str]:
+        return [p["body"]["text"] for p in self.posts]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def slack():
+    fake = FakeSlack()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def webhook(slack):
+    return SlackWebhookAlerter(f"http://127.0.0.1:{slack.port}{WEBHOOK_PATH}", timeout=5)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with StateStore(tmp_path / "state.db", rand=lambda: 1.0) as s:
+        yield s
+
+
+def fail(store, fp, *, code="STRING_TOO_LONG", category="Salesforce Write", customer="cus_A",
+         message="Plan name is longer than 255 characters", now=T0, payload=None):
+    return store.record_failure(
+        fp, category=category, code=code, message=message, account_id=f"001{fp}",
+        customer_id=customer, payload=payload or {"Plan__c": "Gold"}, now=now,
+    )
+
+
+def test_one_message_per_new_kind_plus_one_digest(store, webhook, slack):
+    rows = [fail(store, "a1"), fail(store, "a2", customer="cus_B"),
+            fail(store, "m1", category="Matching", code="DUPLICATE_ID", customer="cus_C",
+                 message="cus_C is on two Accounts")]
+    summary = {"kind": "full", "counts": {"accounts_updated": 7, "failed": 3}}
+    assert alert_cycle(webhook, store, new_failures=rows, summary=summary, now=T0) == 3
+    assert all(p["path"] == WEBHOOK_PATH for p in slack.posts)
+    kind_a, kind_m, digest = slack.texts
+    assert "*Salesforce Write* `STRING_TOO_LONG`" in kind_a and "2 open failures" in kind_a
+    assert "cus_A" in kind_a and "longer than 255 characters" in kind_a and LIST_VIEW in kind_a
+    assert "*Matching* `DUPLICATE_ID`" in kind_m and "cus_C is on two Accounts" in kind_m
+    assert "full cycle: 3 new failures (Salesforce Write 2, Matching 1)" in digest
+    assert "accounts_updated 7" in digest and LIST_VIEW in digest
+    assert slack.posts[0]["body"]["blocks"][0]["text"]["text"] == kind_a
+    assert store.alerted_kinds() == {("Salesforce Write", "STRING_TOO_LONG"),
+                                     ("Matching", "DUPLICATE_ID")}
+
+
+def test_a_failure_seen_again_does_not_alert_again(store, webhook, slack):
+    alert_cycle(webhook, store, new_failures=[fail(store, "a1")], summary={}, now=T0)
+    sent_before = len(slack.posts)
+    later = T0 + timedelta(minutes=5)
+    again = [fail(store, "a1", now=later)]
+    assert alert_cycle(webhook, store, new_failures=again, summary={}, now=later) == 0
+    # A new record of an already announced kind: the digest only, no second kind message.
+    more = [fail(store, "a2", now=later)]
+    assert alert_cycle(webhook, store, new_failures=more, summary={}, now=later) == 1
+    assert len(slack.posts) == sent_before + 1
+    assert "1 new failure (Salesforce Write 1)" in slack.texts[-1]
+
+
+def test_kind_alerts_again_once_all_its_failures_resolved(store, webhook, slack):
+    alert_cycle(webhook, store, new_failures=[fail(store, "a1"), fail(store, "a2")],
+                summary={}, now=T0)
+    store.resolve("a1", now=T0)
+    alert_cycle(webhook, store, new_failures=[fail(store, "a3")], summary={}, now=T0)
+    assert not any("New billing-sync failure" in t for t in slack.texts[2:])
+    store.resolve("a2", now=T0)
+    store.resolve("a3", now=T0)
+    assert alert_cycle(webhook, store, new_failures=[fail(store, "a1")], summary={},
+                       now=T0) == 2
+    assert "New billing-sync failure" in slack.texts[-2]
+
+
+def test_a_quiet_cycle_sends_nothing(store, webhook, slack):
+    summary = {"kind": "full", "counts": {"accounts_updated": 12}}
+    assert alert_cycle(webhook, store, new_failures=[], summary=summary, now=T0) == 0
+    assert slack.posts == []
+
+
+def test_a_new_dead_letter_is_reported_once_in_a_digest(store, webhook, slack):
+    alert_cycle(webhook, store, new_failures=[fail(store, "a1")], summary={}, now=T0)
+    n = len(slack.posts)
+    for i in range(1, MAX_ATTEMPTS):
+        row = fail(store, "a1", now=T0 + timedelta(hours=i))
+        alert_cycle(webhook, store, new_failures=[row], summary={}, now=row.last_seen)
+    assert row.status == "dead"
+    assert len(slack.posts) == n + 1
+    assert f"1 gave up after {MAX_ATTEMPTS} attempts" in slack.texts[-1]
+    row = fail(store, "a1", now=T0 + timedelta(days=1))
+    assert alert_cycle(webhook, store, new_failures=[row], summary={}, now=T0) == 0
+
+
+def test_many_new_kinds_are_capped(store, webhook, slack):
+    rows = [fail(store, f"k{i}", code=f"CODE_{i}") for i in range(8)]
+    sent = alert_cycle(webhook, store, new_failures=rows, summary={}, now=T0)
+    assert sent == MAX_KIND_MESSAGES + 1  # capped kind messages + the digest
+    combined = slack.texts[MAX_KIND_MESSAGES - 1]
+    assert combined.startswith(":warning: 4 more new billing-sync failure kinds")
+    assert len(store.alerted_kinds()) == 8
+
+
+def test_stop_message_alerts_at_most_hourly(store, webhook, slack):
+    msg = "Salesforce rejected the credentials: invalid_grant"
+    summary = {"kind": "incremental"}
+    assert alert_cycle(webhook, store, new_failures=[], summary=summary, failed_cycle=msg,
+                       now=T0) == 1
+    assert "stopped the incremental cycle" in slack.texts[0] and "invalid_grant" in slack.texts[0]
+    for minutes in (5, 59):
+        assert alert_cycle(webhook, store, new_failures=[], summary=summary, failed_cycle=msg,
+                           now=T0 + timedelta(minutes=minutes)) == 0
+    assert alert_cycle(webhook, store, new_failures=[], summary=summary,
+                       failed_cycle="Daily API limit reached", now=T0) == 1
+    assert alert_cycle(webhook, store, new_failures=[], summary=summary, failed_cycle=msg,
+                       now=T0 + timedelta(minutes=61)) == 1
+    assert len(slack.posts) == 3
+
+
+def test_messages_hold_no_payload_secret_or_mention_and_are_truncated(store, webhook, slack):
+    long = "<!channel> Validation failed for sk_test_fake_abcdef123456: " + "x" * 1000
+    row = fail(store, "v", category="Validation", code="MULTI_CURRENCY", message=long,
+               payload={"Plan__c": "Platinum-PAYLOAD-MARKER", "card_last4": "4242"})
+    alert_cycle(webhook, store, new_failures=[row], summary={}, now=T0)
+    text = slack.texts[0]
+    assert "PAYLOAD-MARKER" not in text and "sk_test_fake" not in text
+    assert "<!channel>" not in text and "&lt;!channel&gt;" in text
+    shown = text.split("Example, customer `cus_A`: ")[1].split("\n")[0]
+    assert len(shown) <= MESSAGE_LIMIT + len("&lt;&gt;") * 2 and shown.endswith("…")
+
+
+def test_a_stop_recorded_as_a_failure_is_announced_once(store, webhook, slack):
+    # The cycle records the stop as a failure too; Slack hears about it in one message.
+    msg = "Salesforce login (jwt) was refused: invalid_grant: user hasn't approved this app"
+    row = fail(store, "stop", category="Configuration", code="invalid_grant", message=msg,
+               customer=None)
+    assert alert_cycle(webhook, store, new_failures=[row], summary={}, failed_cycle=msg,
+                       now=T0) == 1
+    assert "stopped the cycle" in slack.texts[0]
+    store.resolve("stop", now=T0 + timedelta(minutes=5))  # the next cycle ran fine
+    again = fail(store, "stop", category="Configuration", code="invalid_grant", message=msg,
+                 customer=None, now=T0 + timedelta(minutes=10))
+    assert again.is_new
+    assert alert_cycle(webhook, store, new_failures=[again], summary={}, failed_cycle=msg,
+                       now=T0 + timedelta(minutes=10)) == 0
+    assert len(slack.posts) == 1
+
+
+def test_slack_500_is_swallowed_and_the_kind_stays_pending(store, webhook, slack, caplog):
+    slack.status, slack.body = 500, b"internal_error"
+    with caplog.at_level(logging.WARNING):
+        assert alert_cycle(webhook, store, new_failures=[fail(store, "a1")], summary={},
+                           now=T0) == 0
+    assert len(slack.posts) == 1  # after one failure the cycle stops trying
+    assert "HTTP 500" in caplog.text and WEBHOOK_PATH not in caplog.text
+    assert store.alerted_kinds() == set()
+    slack.status, slack.body = 200, b"ok"
+    later = T0 + timedelta(minutes=5)
+    again = [fail(store, "a1", now=later)]
+    assert alert_cycle(webhook, store, new_failures=again, summary={}, now=later) == 1
+    assert "New billing-sync failure" in slack.texts[-1]
+
+
+def test_unreachable_slack_does_not_break_the_cycle(store, webhook, slack, caplog):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends: connection refused
+    alerter = SlackWebhookAlerter(f"http://127.0.0.1:{port}{WEBHOOK_PATH}", timeout=2)
+    with caplog.at_level(logging.WARNING):
+        assert alert_cycle(alerter, store, new_failures=[fail(store, "a1")], summary={},
+                           failed_cycle="Stripe is down", now=T0) == 0
+    assert "not delivered" in caplog.text
+    # Nothing was remembered as sent: once Slack answers, the stop and the kind go out.
+    assert alert_cycle(webhook, store, new_failures=[], summary={},
+                       failed_cycle="Stripe is down", now=T0 + timedelta(minutes=1)) == 2
+    assert "Stripe is down" in slack.texts[0] and "STRING_TOO_LONG" in slack.texts[1]
+
+
+def test_bot_alerter_posts_to_chat_post_message(store, slack):
+    slack.body = b'{"ok": true, "ts": "1.2"}'
+    bot = SlackBotAlerter(BOT_TOKEN, "#billing-alerts",
+                          base_url=f"http://127.0.0.1:{slack.port}/api/")
+    assert alert_cycle(bot, store, new_failures=[fail(store, "a1")], summary={}, now=T0) == 2
+    post = slack.posts[0]
+    assert post["path"] == "/api/chat.postMessage"
+    assert post["headers"]["Authorization"] == f"Bearer {BOT_TOKEN}"
+    assert post["body"]["channel"] == "#billing-alerts"
+    assert "STRING_TOO_LONG" in post["body"]["text"]
+    assert BOT_TOKEN not in repr(bot)
+
+
+@pytest.mark.parametrize(("status", "body"), [(200, b'{"ok": false, "error": "channel_not_found"}'),
+                                              (500, b"oops")])
+def test_bot_alerter_swallows_api_errors(store, slack, caplog, status, body):
+    slack.status, slack.body = status, body
+    bot = SlackBotAlerter(BOT_TOKEN, "#nope", base_url=f"http://127.0.0.1:{slack.port}/api")
+    with caplog.at_level(logging.WARNING):
+        assert bot.send("hello") is False
+    assert "not delivered" in caplog.text and BOT_TOKEN not in caplog.text
+
+
+def test_null_alerter_sends_nothing_and_leaves_kinds_pending(store):
+    assert alert_cycle(NullAlerter(), store, new_failures=[fail(store, "a1")], summary={},
+                       failed_cycle="boom", now=T0) == 0
+    assert store.alerted_kinds() == set()
+
+
+def test_a_raising_custom_alerter_is_contained(store):
+    class Broken:
+        def send(self, text, *, blocks=None):
+            raise RuntimeError("bug in a custom alerter")
+
+    assert alert_cycle(Broken(), store, new_failures=[fail(store, "a1")], summary={},
+                       now=T0) == 0
+
+
+def test_webhook_url_is_not_in_repr():
+    alerter = SlackWebhookAlerter("https://hooks.slack.com/services/T0/B0/fakesecret")
+    assert "fakesecret" not in repr(alerter)
