@@ -19,7 +19,7 @@ from .settings import ConfigError
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = ("check", "sync")
+COMMANDS = ("check", "deploy", "sync", "demo", "emulator")
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 

@@ -121,6 +121,9 @@ class ReauthSession(requests.Session):
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", SALESFORCE_TIMEOUT)
+        # requests lets REQUESTS_CA_BUNDLE override a session's own verify setting; a
+        # per-request value wins over the environment, so SALESFORCE_CA_BUNDLE holds.
+        kwargs.setdefault("verify", self.verify)
         resp = super().request(method, url, *args, **kwargs)
         conn = self.connection
         if conn is None or resp.status_code != 401 or not _invalid_session(resp):
@@ -157,7 +160,7 @@ class SalesforceConnection:
         self.http = ReauthSession()
         if settings.salesforce_ca_bundle:
             self.http.verify = str(settings.salesforce_ca_bundle)
-        self.tokens = TokenSource(settings, requests.Session())
+        self.tokens = TokenSource(settings, ReauthSession())
         self.tokens.http.verify = self.http.verify
         self.reauth_count = 0
         token = self.tokens.fetch()

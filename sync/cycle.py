@@ -207,7 +207,7 @@ class Cycle:
         """Subjects whose last write failed and whose backoff has not run out: subject → fp."""
         held = {}
         for row in self.store.open_failures():
-            if row.category == "Matching":
+            if row.category == "Matching" or row.payload.get("subject") == CYCLE_SUBJECT:
                 continue
             if row.fingerprint in retry_requested:
                 # An admin ticked Retry: try now, even a dead letter (once more).

@@ -36,7 +36,7 @@ class FieldSpec:
     picklist_values: tuple[str, ...] = ()  # API values (fullName) in order
     restricted: bool = False
     reference_to: str | None = None  # Lookup target object
-    relationship_name: str | None = None  # e.g. "Account" -> Account__r
+    relationship_name: str | None = None  # child list on the parent: "Subscriptions"
     delete_constraint: str | None = None  # SetNull | Restrict | Cascade
     default_value: str | None = None
     visible_lines: int | None = None

@@ -1,0 +1,92 @@
+"""Shared fixtures: both stand-ins running, our metadata deployed, clients built the way the
+CLI builds them (settings → scheduler.clients)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import stripe
+
+from scheduler.clients import SalesforceConnection, build_salesforce, build_stripe
+from scheduler.settings import Settings, load_settings
+
+
+@dataclass
+class World:
+    stripe_emu: object
+    sf_emu: object
+    settings: Settings
+    stripe: stripe.StripeClient
+    conn: SalesforceConnection
+    env: dict[str, str]
+
+    def cycle(self, **kwargs):
+        from sync.cycle import Cycle
+        from sync.salesforce_io import SalesforceGateway
+        from sync.store import StateStore
+        from sync.stripe_source import StripeSource
+
+        store = StateStore(self.settings.db_path)
+        try:
+            return Cycle(source=StripeSource(self.stripe, sleep=lambda _s: None),
+                         gateway=SalesforceGateway(self.conn.sf, sleep=lambda _s: None),
+                         store=store).run(**kwargs)
+        finally:
+            store.close()
+
+    def link(self, name: str, customer_id: str) -> str:
+        return self.sf_emu.org.insert("Account", {"Name": name,
+                                                  "Stripe_Customer_Id__c": customer_id})
+
+    def account(self, account_id: str) -> dict:
+        return self.sf_emu.org.get("Account", account_id)
+
+    def subscriptions(self, customer_id: str | None = None) -> list[dict]:
+        rows = self.sf_emu.org.all("Subscription__c")
+        return [r for r in rows if customer_id is None
+                or r["Stripe_Customer_Id__c"] == customer_id]
+
+    def sync_errors(self) -> list[dict]:
+        return self.sf_emu.org.all("Sync_Error__c")
+
+    def writes(self) -> int:
+        return sum(n for k, n in self.sf_emu.counters.items()
+                   if k.startswith(("PATCH", "POST composite", "POST sobjects")))
+
+
+def start_world(tmp_path: Path):
+    from metadata.deploy import deploy
+    from sync.emulators.salesforce import SalesforceEmulator
+    from sync.emulators.stripe import StripeEmulator
+
+    stripe_emu = StripeEmulator()
+    stripe_emu.start()
+    sf_emu = SalesforceEmulator(tmp_path / "sf")
+    sf_emu.start()
+    env = {
+        "STRIPE_API_KEY": stripe_emu.api_key,
+        "STRIPE_API_BASE": stripe_emu.base_url,
+        "SALESFORCE_LOGIN_URL": sf_emu.login_url,
+        "SALESFORCE_CLIENT_ID": sf_emu.client_id,
+        "SALESFORCE_CLIENT_SECRET": sf_emu.client_secret,
+        "SALESFORCE_CA_BUNDLE": str(sf_emu.ca_file),
+        "BILLING_SYNC_DB": str(tmp_path / "state.db"),
+    }
+    settings = load_settings(env)
+    conn = build_salesforce(settings)
+    result = deploy(conn.sf, username=sf_emu.username, poll_interval=0.01)
+    assert result.ok, result.table_rows()
+    sf_emu.reset_counters()
+    return World(stripe_emu, sf_emu, settings, build_stripe(settings), conn, env)
+
+
+@pytest.fixture
+def world(tmp_path):
+    w = start_world(tmp_path)
+    try:
+        yield w
+    finally:
+        w.sf_emu.stop()
+        w.stripe_emu.stop()
