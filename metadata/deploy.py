@@ -409,7 +409,20 @@ def verify_access(sf: Salesforce, spec: PackageSpec) -> list[str]:
 # --- the whole deploy --------------------------------------------------------------------
 
 
-def deploy(
+def deploy(sf: Salesforce, **kwargs: Any) -> DeployResult:
+    """Deploy and make usable; see ``_deploy``. Leaves ``sf`` fit for REST calls afterwards."""
+    try:
+        return _deploy(sf, **kwargs)
+    finally:
+        # simple-salesforce's Metadata calls write their SOAP headers into sf.headers in
+        # place; later REST calls would go out as text/xml with a SOAPAction.
+        headers = vars(sf).get("headers")
+        if isinstance(headers, dict):
+            headers.pop("SOAPAction", None)
+            headers["Content-Type"] = "application/json"
+
+
+def _deploy(
     sf: Salesforce,
     *,
     spec: PackageSpec | None = None,

@@ -265,7 +265,8 @@ ACCOUNT_FIELDS: tuple[Field, ...] = (
     _datetime(
         "Last_Billing_Sync__c",
         "Last Billing Sync",
-        help_text="When billing-sync last matched this Account with Stripe.",
+        help_text="When billing-sync last wrote a billing change to this Account (a cycle that "
+        "finds nothing changed writes nothing, this included).",
     ),
 )
 

@@ -282,3 +282,11 @@ def test_cli_dry_run_prints_the_diff_and_writes_nothing(shop, tmp_path):
     summary = json.loads(result.stdout)
     assert summary["records_written"] == 2 and summary["api_calls"]["salesforce"] >= 3
     assert world.account(acct)["Billing_Status__c"] == "Active"
+
+
+def test_rest_headers_survive_a_deploy(world):
+    from metadata.deploy import deploy
+
+    assert deploy(world.conn.sf, username=world.sf_emu.username, poll_interval=0.01).ok
+    assert world.conn.sf.headers["Content-Type"] == "application/json"
+    assert "SOAPAction" not in world.conn.sf.headers
