@@ -1,0 +1,66 @@
+"""Client wiring against the Salesforce stand-in: the three auth modes, renewal, refusal."""
+
+from __future__ import annotations
+
+import pytest
+
+from scheduler.cli import main
+from scheduler.clients import build_salesforce
+from scheduler.settings import load_settings
+from sync.errors import StopCycle
+
+
+@pytest.fixture
+def sf_emu(tmp_path):
+    from sync.emulators.salesforce import SalesforceEmulator
+
+    with SalesforceEmulator(tmp_path / "sf") as emu:
+        yield emu
+
+
+def base(emu, tmp_path):
+    return {"STRIPE_API_KEY": "sk_test_fake_clients", "SALESFORCE_LOGIN_URL": emu.login_url,
+            "SALESFORCE_CA_BUNDLE": str(emu.ca_file), "BILLING_SYNC_DB": str(tmp_path / "s.db")}
+
+
+def test_jwt_bearer_login_and_renewal(sf_emu, tmp_path):
+    env = {**base(sf_emu, tmp_path), "SALESFORCE_CLIENT_ID": sf_emu.client_id,
+           "SALESFORCE_USERNAME": sf_emu.username,
+           "SALESFORCE_PRIVATE_KEY_FILE": str(sf_emu.private_key_file)}
+    conn = build_salesforce(load_settings(env))
+    assert conn.sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
+    sf_emu.expire_all_tokens()
+    assert conn.sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
+    assert conn.reauth_count == 1
+
+
+def test_wrong_client_secret_is_refused_without_echoing_it(sf_emu, tmp_path):
+    env = {**base(sf_emu, tmp_path), "SALESFORCE_CLIENT_ID": sf_emu.client_id,
+           "SALESFORCE_CLIENT_SECRET": "definitely-wrong-secret"}
+    with pytest.raises(StopCycle) as info:
+        build_salesforce(load_settings(env))
+    assert "refused" in info.value.message and "definitely-wrong-secret" not in str(info.value)
+
+
+def test_direct_token_cannot_be_renewed_and_says_so(sf_emu, tmp_path):
+    env = {**base(sf_emu, tmp_path), "SALESFORCE_INSTANCE_URL": sf_emu.instance_url,
+           "SALESFORCE_ACCESS_TOKEN": sf_emu.issue_token()}
+    conn = build_salesforce(load_settings(env))
+    assert conn.sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
+    sf_emu.expire_all_tokens()
+    with pytest.raises(StopCycle, match="cannot be renewed"):
+        conn.sf.query("SELECT COUNT() FROM Account")
+
+
+def test_check_reaches_both_stand_ins(world, capsys):
+    assert main(["check"], environ=world.env) == 0
+    out = capsys.readouterr().out
+    assert "metadata deployed" in out and "API 66.0" in out and world.sf_emu.username in out
+    assert "stripe" in out and "2026-10-28.endive" in out
+    assert world.env["SALESFORCE_CLIENT_SECRET"] not in out
+
+
+def test_check_reports_an_unreachable_service(world, capsys):
+    env = {**world.env, "STRIPE_API_BASE": "http://127.0.0.1:9"}
+    assert main(["check"], environ=env) == 1
+    assert "FAILED" in capsys.readouterr().out
