@@ -58,6 +58,7 @@ class World:
 
 def start_world(tmp_path: Path):
     from metadata.deploy import deploy
+    from sync.emulators.env import stand_in_environment
     from sync.emulators.salesforce import SalesforceEmulator
     from sync.emulators.stripe import StripeEmulator
 
@@ -65,15 +66,7 @@ def start_world(tmp_path: Path):
     stripe_emu.start()
     sf_emu = SalesforceEmulator(tmp_path / "sf")
     sf_emu.start()
-    env = {
-        "STRIPE_API_KEY": stripe_emu.api_key,
-        "STRIPE_API_BASE": stripe_emu.base_url,
-        "SALESFORCE_LOGIN_URL": sf_emu.login_url,
-        "SALESFORCE_CLIENT_ID": sf_emu.client_id,
-        "SALESFORCE_CLIENT_SECRET": sf_emu.client_secret,
-        "SALESFORCE_CA_BUNDLE": str(sf_emu.ca_file),
-        "BILLING_SYNC_DB": str(tmp_path / "state.db"),
-    }
+    env = stand_in_environment(stripe_emu, sf_emu, tmp_path / "state.db")
     settings = load_settings(env)
     conn = build_salesforce(settings)
     result = deploy(conn.sf, username=sf_emu.username, poll_interval=0.01)

@@ -27,6 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx) -> int:
     from scheduler.clients import build_salesforce, build_stripe
     from scheduler.settings import load_settings
+    from sync.emulators.env import stand_in_environment
     from sync.emulators.salesforce import SalesforceEmulator
     from sync.emulators.stripe import StripeEmulator
 
@@ -34,15 +35,8 @@ def run(args: argparse.Namespace, ctx) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with StripeEmulator() as stripe_emu, SalesforceEmulator(workdir) as sf_emu:
-        settings = load_settings({
-            "STRIPE_API_KEY": stripe_emu.api_key,
-            "STRIPE_API_BASE": stripe_emu.base_url,
-            "SALESFORCE_LOGIN_URL": sf_emu.login_url,
-            "SALESFORCE_CLIENT_ID": sf_emu.client_id,
-            "SALESFORCE_CLIENT_SECRET": sf_emu.client_secret,
-            "SALESFORCE_CA_BUNDLE": str(sf_emu.ca_file),
-            "BILLING_SYNC_DB": str(workdir / "billing-sync.db"),
-        })
+        settings = load_settings(
+            stand_in_environment(stripe_emu, sf_emu, workdir / "billing-sync.db"))
         ctx.out(f"Stripe stand-in at {stripe_emu.base_url}; Salesforce stand-in at "
                 f"{sf_emu.instance_url}; state in {workdir}")
         demo = _Demo(ctx, settings, build_stripe(settings), build_salesforce(settings),
