@@ -135,7 +135,8 @@ class Cycle:
         matched, problems = match_accounts(accounts)
         report.accounts_matched = len(matched)
         failures = [
-            Failure("Matching", p.code, p.message, p.account_id, p.account_id, p.customer_id)
+            Failure("Matching", p.code, p.message, p.account_id, p.account_id, p.customer_id,
+                    attempted=False)
             for p in problems
         ]
         subjects: set[str] = {a["Id"] for a in accounts} | {CYCLE_SUBJECT}
@@ -165,13 +166,13 @@ class Cycle:
                     f"Stripe has no customer {customer_id} (linked from Account "
                     f"'{account.get('Name')}'). Check the ID for typos or a test/live mix-up; "
                     "the Account is not synced until then.",
-                    account["Id"], account["Id"], customer_id))
+                    account["Id"], account["Id"], customer_id, attempted=False))
                 continue
             mapping = map_customer(customer_id, snapshot.customers.get(customer_id),
                                    account["Id"], now)
             for p in mapping.problems:
                 failures.append(Failure(p.category, p.code, p.message, account["Id"],
-                                        account["Id"], customer_id))
+                                        account["Id"], customer_id, attempted=False))
             desired_accounts.append(mapping.account)
             desired_subs.extend(mapping.subscriptions)
         subjects |= {s.key for s in desired_subs}
@@ -247,7 +248,7 @@ class Cycle:
                 held: set[str]) -> None:
         for f in failures:
             report.errors[f.category] += 1
-            if f.fingerprint in held or self._waiting(f.fingerprint, now):
+            if f.fingerprint in held or self._unchanged(f, now):
                 # Still failing inside its backoff: counting it again would rewrite its
                 # Sync_Error__c every cycle for no new information.
                 continue
@@ -257,11 +258,15 @@ class Cycle:
             if row.is_new:
                 report.new_failures.append(row)
 
-    def _waiting(self, fingerprint: str, now: datetime) -> bool:
-        row = self.store.failure(fingerprint)
-        return (row is not None and row.status in ("open", "retrying", "dead")
-                and (row.status == "dead" or (row.next_retry is not None
-                                              and row.next_retry > now)))
+    def _unchanged(self, failure: Failure, now: datetime) -> bool:
+        """Already recorded and nothing new to say: a data problem seen again, or a failed
+        write still inside its backoff."""
+        row = self.store.failure(failure.fingerprint)
+        if row is None or row.status not in ("open", "retrying", "dead"):
+            return False
+        if not failure.attempted or row.status == "dead":
+            return True
+        return row.next_retry is not None and row.next_retry > now
 
     def _resolve(self, subjects: set[str], failures: list[Failure], held: dict[str, str],
                  report: CycleReport, now: datetime) -> None:

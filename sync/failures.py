@@ -27,6 +27,9 @@ class Failure:
     account_id: str | None = None
     customer_id: str | None = None
     record: dict[str, Any] = field(default_factory=dict)
+    # True when a call was made and failed (a write, a cycle); False for problems read off the
+    # data (matching, mixed currency), which every cycle sees again at no cost.
+    attempted: bool = True
 
     @property
     def fingerprint(self) -> str:

@@ -188,6 +188,12 @@ def test_second_cycle_writes_nothing_and_bad_links_are_matching_errors(shop):
     assert world.writes() == 0, world.sf_emu.counters
     assert len(world.sync_errors()) == 2 and len(world.subscriptions()) == 1
 
+    # A day later, past any backoff: the same data problems are not news; nothing is rewritten.
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    third = world.cycle(clock=lambda: later)
+    assert third.errors == {"Matching": 2} and world.writes() == 0, world.sf_emu.counters
+    assert {e["Attempts__c"] for e in world.sync_errors()} == {1}
+
 
 def test_validation_rule_rejects_one_account_the_rest_are_written(shop):
     world, prices, clock = shop
