@@ -8,6 +8,7 @@ as WriteResult values for the engine to record.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,13 +27,14 @@ from simple_salesforce.exceptions import (
 from metadata import schema
 
 from .errors import RetryLater, StopCycle
-from .retry import backoff_call
+from .retry import backoff_call, retry_delay
 
 __all__ = ["BATCH", "RecordError", "SalesforceGateway", "WriteResult", "classify_record_error"]
 
 log = logging.getLogger(__name__)
 
 BATCH = 200  # sObject Collections take at most 200 records a call
+LOCK_ATTEMPTS = 3  # sends of a record that keeps failing on UNABLE_TO_LOCK_ROW, in one cycle
 RETRYABLE_RECORD_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
 RETRYABLE_CALL_ERRORS = frozenset(
     {"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "CONCURRENT_REQUEST_LIMIT_EXCEEDED"}
@@ -80,6 +82,7 @@ class SalesforceGateway:
         self.sf = sf
         self.calls: Counter[str] = Counter()
         self._backoff = {"sleep": sleep} if sleep else {}
+        self._sleep = sleep or time.sleep
 
     # -- reads -----------------------------------------------------------------------------
     def read_accounts(self, account_id: str | None = None) -> list[dict]:
@@ -137,28 +140,41 @@ class SalesforceGateway:
     def _collections(
         self, path: str, records: Sequence[dict], *, key_field: str
     ) -> list[WriteResult]:
-        results: list[WriteResult] = []
-        for start in range(0, len(records), BATCH):
-            batch = list(records[start:start + BATCH])
-            body = {"allOrNone": False, "records": batch}
-            label = "PATCH " + ("composite/sobjects" if key_field == "Id" else path)
-            answer = self._call(label, lambda b=body: self.sf.restful(path, method="PATCH",
-                                                                      json=b))
-            for record, outcome in zip(batch, answer, strict=True):
-                results.append(
-                    WriteResult(
-                        key=record.get(key_field) or "",
-                        success=bool(outcome.get("success")),
-                        record_id=outcome.get("id"),
-                        created=bool(outcome.get("created")),
-                        errors=tuple(
-                            RecordError(e.get("statusCode", ""), e.get("message", ""),
-                                        tuple(e.get("fields") or ()))
-                            for e in outcome.get("errors") or ()
-                        ),
-                    )
-                )
-        return results
+        """Write in batches of 200; records that failed only on a row lock are re-sent, with
+        backoff, up to LOCK_ATTEMPTS times before their failure is handed to the caller."""
+        results: list[WriteResult | None] = [None] * len(records)
+        pending = list(range(len(records)))
+        for attempt in range(1, LOCK_ATTEMPTS + 1):
+            if attempt > 1:
+                self._sleep(retry_delay(attempt - 1, base=1.0, cap=8.0))
+            for start in range(0, len(pending), BATCH):
+                chunk = pending[start:start + BATCH]
+                for index, result in zip(chunk, self._batch(path, [records[i] for i in chunk],
+                                                            key_field), strict=True):
+                    results[index] = result
+            pending = [i for i in pending if results[i].retryable]  # type: ignore[union-attr]
+            if not pending:
+                break
+        return [r for r in results if r is not None]
+
+    def _batch(self, path: str, batch: list[dict], key_field: str) -> list[WriteResult]:
+        body = {"allOrNone": False, "records": batch}
+        label = "PATCH " + ("composite/sobjects" if key_field == "Id" else path)
+        answer = self._call(label, lambda: self.sf.restful(path, method="PATCH", json=body))
+        return [
+            WriteResult(
+                key=record.get(key_field) or "",
+                success=bool(outcome.get("success")),
+                record_id=outcome.get("id"),
+                created=bool(outcome.get("created")),
+                errors=tuple(
+                    RecordError(e.get("statusCode", ""), e.get("message", ""),
+                                tuple(e.get("fields") or ()))
+                    for e in outcome.get("errors") or ()
+                ),
+            )
+            for record, outcome in zip(batch, answer, strict=True)
+        ]
 
     # -- error translation -----------------------------------------------------------------
     def _call(self, label: str, fn: Callable):

@@ -1,0 +1,100 @@
+"""Transient faults are absorbed inside the cycle; lasting ones become one recorded failure."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync.stripe_source import StripeSource
+
+
+@pytest.fixture
+def linked(world):
+    """Two Accounts, each linked to a customer with one monthly subscription."""
+    c = world.stripe
+    product = c.v1.products.create(params={"name": "Team"}).id
+    price = c.v1.prices.create(params={"product": product, "currency": "usd",
+                                       "unit_amount": 5000,
+                                       "recurring": {"interval": "month"}}).id
+    ids = []
+    for name in ("Lock Co", "Other Co"):
+        cid = c.v1.customers.create(params={"name": name, "payment_method": "pm_card_visa",
+                                            "invoice_settings": {
+                                                "default_payment_method": "pm_card_visa"}}).id
+        c.v1.subscriptions.create(params={"customer": cid, "items": [{"price": price}]})
+        ids.append(world.link(name, cid))
+    return world, ids
+
+
+def upserts(world) -> int:
+    return world.sf_emu.counters.get("PATCH composite/sobjects/{type}", 0)
+
+
+def test_row_locks_are_retried_within_the_cycle(linked):
+    world, ids = linked
+    world.sf_emu.fail_next(2, "UNABLE_TO_LOCK_ROW")  # both subscription rows, first send
+    report = world.cycle()
+    assert report.exit_code == 0 and report.written == 4
+    assert world.sync_errors() == [] and len(world.subscriptions()) == 2
+    assert upserts(world) == 2  # the first send and one re-send of the locked rows
+
+
+def test_a_lock_that_outlasts_the_retries_becomes_one_sync_error(linked):
+    world, ids = linked
+    # sends: both rows fail (2), both again (4), then only the first (5): it fails all three
+    world.sf_emu.fail_next(5, "UNABLE_TO_LOCK_ROW")
+    report = world.cycle()
+    assert report.exit_code == 1 and report.errors == {"Salesforce Write": 1}
+    assert len(world.subscriptions()) == 1  # the other record stands
+    [err] = world.sync_errors()
+    assert (err["Error_Code__c"], err["Status__c"], err["Attempts__c"]) == (
+        "UNABLE_TO_LOCK_ROW", "Open", 1)
+    assert all(world.account(i)["Billing_Status__c"] == "Active" for i in ids)
+
+
+def test_salesforce_503_is_retried_with_backoff(linked):
+    world, ids = linked
+    world.sf_emu.fail_next(2, "SERVER_UNAVAILABLE")
+    report = world.cycle()
+    assert report.exit_code == 0 and report.written == 4
+
+
+def test_stripe_429_is_retried_with_backoff(linked):
+    world, ids = linked
+    world.stripe_emu.reset_counters()
+    world.stripe_emu.fail_next(2, status=429)
+    report = world.cycle()
+    assert report.exit_code == 0 and report.written == 4
+    # two refused listings were repeated: the engine's own count includes them
+    assert report.api_calls["stripe"] == world.stripe_emu.total_requests()
+
+
+def test_stripe_source_tells_unknown_from_deleted_and_caches_the_catalog(world):
+    c = world.stripe
+    product = c.v1.products.create(params={"name": "Usage"}).id
+    tiered = c.v1.prices.create(params={
+        "product": product, "currency": "usd", "recurring": {"interval": "month"},
+        "billing_scheme": "tiered", "tiers_mode": "volume",
+        "tiers": [{"up_to": 10, "unit_amount": 100}, {"up_to": "inf", "unit_amount": 80}]}).id
+    subscribed = []
+    for n in range(3):
+        cid = c.v1.customers.create(params={"name": f"T{n}", "payment_method": "pm_card_visa",
+                                            "invoice_settings": {
+                                                "default_payment_method": "pm_card_visa"}}).id
+        c.v1.subscriptions.create(params={"customer": cid,
+                                          "items": [{"price": tiered, "quantity": 20}]})
+        subscribed.append(cid)
+    never = c.v1.customers.create(params={"name": "Never"}).id
+    gone = c.v1.customers.create(params={"name": "Gone"}).id
+    c.v1.customers.delete(gone)
+    source = StripeSource(c, sleep=lambda _s: None)
+    snap = source.fetch([*subscribed, never, gone, "cus_Unknown123"])
+    assert snap.missing == {"cus_Unknown123"}
+    assert snap.customers[gone].deleted and not snap.customers[never].deleted
+    assert snap.customers[never].subscriptions == ()
+    tiers = snap.customers[subscribed[0]].subscriptions[0].items[0].price.tiers
+    assert [t.up_to for t in tiers] == [10, None]
+    # one tiered-price retrieve and one product lookup for three subscriptions that share them
+    assert source.calls["GET /v1/prices/:id"] == 1
+    assert source.calls["GET /v1/products/:id"] + source.calls["GET /v1/products"] == 1
+    assert source.last_strategy == "per_customer"
+    assert source.calls["GET /v1/subscriptions"] == 6
