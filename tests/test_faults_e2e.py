@@ -30,7 +30,7 @@ def upserts(world) -> int:
 
 
 def test_row_locks_are_retried_within_the_cycle(linked):
-    world, ids = linked
+    world, _ids = linked
     world.sf_emu.fail_next(2, "UNABLE_TO_LOCK_ROW")  # both subscription rows, first send
     report = world.cycle()
     assert report.exit_code == 0 and report.written == 4
@@ -52,14 +52,14 @@ def test_a_lock_that_outlasts_the_retries_becomes_one_sync_error(linked):
 
 
 def test_salesforce_503_is_retried_with_backoff(linked):
-    world, ids = linked
+    world, _ids = linked
     world.sf_emu.fail_next(2, "SERVER_UNAVAILABLE")
     report = world.cycle()
     assert report.exit_code == 0 and report.written == 4
 
 
 def test_stripe_429_is_retried_with_backoff(linked):
-    world, ids = linked
+    world, _ids = linked
     world.stripe_emu.reset_counters()
     world.stripe_emu.fail_next(2, status=429)
     report = world.cycle()
