@@ -32,6 +32,7 @@ SUBSCRIPTION = schema.SUBSCRIPTION.name
 SYNC_ERROR = schema.SYNC_ERROR.name
 TOTAL_CURSOR = "stripe_subscriptions_total"
 CYCLE_SUBJECT = "cycle"
+PROGRESS_SLICE = 1000  # records per progress step: five collection calls
 
 
 @dataclass
@@ -85,14 +86,14 @@ class Cycle:
         store: Any,  # sync.store.StateStore
         alerter: Any = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        progress: Callable[[str], None] | None = None,
+        progress: Callable[..., None] | None = None,  # (message, done=None, total=None)
     ):
         self.source = source
         self.gateway = gateway
         self.store = store
         self.alerter = alerter
         self.clock = clock
-        self.progress = progress or (lambda _msg: None)
+        self.progress = progress or (lambda *_args: None)
 
     # -- the cycle -------------------------------------------------------------------------
     def run(self, *, dry_run: bool = False, account_id: str | None = None) -> CycleReport:
@@ -194,11 +195,18 @@ class Cycle:
         # Subscriptions first, sorted by Account, so parent rows lock in a steady order.
         sub_todo.sort(key=lambda c: (str(c.desired.get("Account__c")), c.key))
         acct_todo.sort(key=lambda c: str(c.record_id))
-        self.progress(f"writing {len(sub_todo)} subscriptions, {len(acct_todo)} accounts")
-        results = gw.upsert(SUBSCRIPTION, SUBSCRIPTION_KEY, [c.payload() for c in sub_todo])
-        failures += self._write_failures(sub_todo, results, matched, report)
-        results = gw.update([c.payload() for c in acct_todo])
-        failures += self._write_failures(acct_todo, results, matched, report)
+        total, done = len(sub_todo) + len(acct_todo), 0
+        for todo, write in (
+            (sub_todo, lambda rows: gw.upsert(SUBSCRIPTION, SUBSCRIPTION_KEY, rows)),
+            (acct_todo, gw.update),
+        ):
+            # Slices of several collection calls, so a long write phase can report progress.
+            for start in range(0, len(todo), PROGRESS_SLICE):
+                part = todo[start:start + PROGRESS_SLICE]
+                results = write([c.payload() for c in part])
+                failures += self._write_failures(part, results, matched, report)
+                done += len(part)
+                self.progress(f"writing records {done:,}/{total:,}", done, total)
 
         self._record(failures, report, now, held=set(held.values()))
         self._resolve(subjects, failures, held, report, now)

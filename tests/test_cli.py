@@ -69,3 +69,19 @@ def test_check_offline_reports_a_table(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "configuration" in out and "database" in out and "client_credentials" in out
     assert SECRET not in out
+
+
+def test_terminal_progress_draws_a_bar_then_ends_the_line():
+    import io
+
+    from scheduler.commands.sync import TerminalProgress
+
+    out = io.StringIO()
+    progress = TerminalProgress(out)
+    progress("reading Salesforce Accounts")
+    progress("writing records 1,000/2,000", 1000, 2000)
+    progress("writing records 2,000/2,000", 2000, 2000)
+    text = out.getvalue()
+    assert text.startswith("… reading Salesforce Accounts\n")
+    assert "\r[###############---------------] writing records 1,000/2,000" in text
+    assert text.endswith("[##############################] writing records 2,000/2,000\n")

@@ -9,7 +9,7 @@ import sys
 NAME = "sync"
 HELP = "Run one full sync cycle: Stripe billing state → Salesforce Accounts and Subscriptions."
 
-__all__ = ["HELP", "NAME", "configure", "print_report", "run"]
+__all__ = ["HELP", "NAME", "TerminalProgress", "configure", "print_report", "run"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,11 +35,38 @@ def run(args: argparse.Namespace, ctx) -> int:
         gateway=SalesforceGateway(ctx.salesforce().sf),
         store=StateStore(settings.db_path),
         alerter=build_alerter(settings),
-        progress=(lambda msg: print(f"… {msg}", file=sys.stderr, flush=True)) if show else None,
+        progress=TerminalProgress(sys.stderr) if show else None,
     )
     report = cycle.run(dry_run=args.dry_run, account_id=args.account)
     print_report(ctx, report, as_json=args.json)
     return report.exit_code
+
+
+class TerminalProgress:
+    """Phase lines, and a bar redrawn in place while records are written."""
+
+    WIDTH = 30
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.in_bar = False
+
+    def __call__(self, message: str, done: int | None = None, total: int | None = None):
+        if done is None or not total:
+            self._end_bar()
+            print(f"… {message}", file=self.stream, flush=True)
+            return
+        filled = self.WIDTH * done // total
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        print(f"\r[{bar}] {message}", end="", file=self.stream, flush=True)
+        self.in_bar = True
+        if done >= total:
+            self._end_bar()
+
+    def _end_bar(self) -> None:
+        if self.in_bar:
+            print(file=self.stream, flush=True)
+            self.in_bar = False
 
 
 def print_report(ctx, report, *, as_json: bool = False) -> None:
