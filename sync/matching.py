@@ -21,7 +21,7 @@ CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]{1,250}")
 class MatchProblem:
     account_id: str
     customer_id: str
-    code: str  # MALFORMED_ID | DUPLICATE_ID
+    code: str  # NO_CUSTOMER_ID | MALFORMED_ID | DUPLICATE_ID
     message: str
 
 
@@ -33,6 +33,13 @@ def match_accounts(
     problems: list[MatchProblem] = []
     for account in accounts:
         raw = account.get("Stripe_Customer_Id__c") or ""
+        if not raw:
+            problems.append(MatchProblem(
+                account["Id"], "", "NO_CUSTOMER_ID",
+                f"Account '{account.get('Name')}' has no Stripe Customer ID, so there is "
+                "nothing to sync it from. Fill in the field with the customer's cus_ id.",
+            ))
+            continue
         if not CUSTOMER_ID.fullmatch(raw):
             problems.append(MatchProblem(
                 account["Id"], raw, "MALFORMED_ID",

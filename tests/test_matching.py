@@ -21,6 +21,11 @@ def test_malformed_and_duplicate_ids_are_reported_not_matched():
     assert "Acme 3" in dup.message and "Acme 4" in dup.message
 
 
+def test_an_account_without_an_id_is_reported_as_such():
+    _, [problem] = match_accounts([acct(1, None, "Blank")])
+    assert problem.code == "NO_CUSTOMER_ID" and "has no Stripe Customer ID" in problem.message
+
+
 def test_same_name_different_ids_are_separate_customers():
     matched, problems = match_accounts([acct(1, "cus_A", "Acme"), acct(2, "cus_B", "Acme")])
     assert set(matched) == {"cus_A", "cus_B"} and problems == []

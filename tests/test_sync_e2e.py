@@ -296,3 +296,21 @@ def test_rest_headers_survive_a_deploy(world):
     assert deploy(world.conn.sf, username=world.sf_emu.username, poll_interval=0.01).ok
     assert world.conn.sf.headers["Content-Type"] == "application/json"
     assert "SOAPAction" not in world.conn.sf.headers
+
+
+def test_account_option_limits_the_cycle_to_one_account(shop):
+    world, prices, clock = shop
+    ids = {}
+    for name in ("One", "Two"):
+        cid = customer(world, clock, name)
+        subscribe(world, cid, prices["starter"])
+        ids[name] = world.link(name, cid)
+    report = world.cycle(account_id=ids["One"])
+    assert (report.accounts_read, report.written) == (1, 2)
+    assert world.account(ids["One"])["Billing_Status__c"] == "Active"
+    assert world.account(ids["Two"])["Billing_Status__c"] is None
+    env = {**os.environ, **world.env}
+    result = subprocess.run([sys.executable, "-m", "scheduler.cli", "sync", "--account",
+                             "001000000000000AAA"], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 1 and "no Account with Id 001000000000000AAA" in result.stderr

@@ -39,6 +39,9 @@ def run(args: argparse.Namespace, ctx) -> int:
     )
     report = cycle.run(dry_run=args.dry_run, account_id=args.account)
     print_report(ctx, report, as_json=args.json)
+    if args.account and not report.accounts_read and not report.stopped:
+        print(f"billing-sync: no Account with Id {args.account}", file=sys.stderr)
+        return 1
     return report.exit_code
 
 
