@@ -1,0 +1,15 @@
+"""`make demo` runs `billing-sync demo`: it must keep working end to end."""
+
+from scheduler.cli import main
+
+
+def test_demo_runs_end_to_end(tmp_path, capsys):
+    assert main(["demo", "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "deploy: Succeeded; 48 components" in out
+    third = out.split("== 7.")[1].split("== 8.")[0]
+    assert "0 records written" in third
+    second = out.split("== 6.")[1].split("== 7.")[0]
+    assert "Past Due" in second and "Growth" in second
+    assert "UNKNOWN_CUSTOMER" in out and "MALFORMED_ID" in out
+    assert (tmp_path / "billing-sync.db").exists()
