@@ -55,9 +55,18 @@ def test_direct_token_cannot_be_renewed_and_says_so(sf_emu, tmp_path):
 def test_check_reaches_both_stand_ins(world, capsys):
     assert main(["check"], environ=world.env) == 0
     out = capsys.readouterr().out
-    assert "metadata deployed" in out and "API 66.0" in out and world.sf_emu.username in out
+    assert "metadata deployed v1 (current)" in out and "API 66.0" in out
+    assert world.sf_emu.username in out
     assert "stripe" in out and "2026-10-28.endive" in out
     assert world.env["SALESFORCE_CLIENT_SECRET"] not in out
+
+
+def test_check_says_when_metadata_is_missing(sf_emu, tmp_path, capsys):
+    env = {**base(sf_emu, tmp_path), "SALESFORCE_CLIENT_ID": sf_emu.client_id,
+           "SALESFORCE_CLIENT_SECRET": sf_emu.client_secret,
+           "STRIPE_API_BASE": "http://127.0.0.1:9"}
+    assert main(["check"], environ=env) == 1  # Stripe unreachable
+    assert "metadata not deployed (run billing-sync deploy)" in capsys.readouterr().out
 
 
 def test_check_reports_an_unreachable_service(world, capsys):

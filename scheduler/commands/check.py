@@ -66,10 +66,21 @@ def _salesforce(ctx) -> str:
     if wanted not in versions:
         raise SyncFailure(f"the org does not offer API {wanted} (latest: {versions[-1]})")
     user = _user(conn)
-    described = {o["name"] for o in sf.describe()["sobjects"]}
-    ours = {"Subscription__c", "Sync_Error__c"}
-    metadata = "deployed" if ours <= described else "not deployed (run billing-sync deploy)"
-    return f"{root}, API {wanted} (org latest {versions[-1]}), user {user}, metadata {metadata}"
+    return (f"{root}, API {wanted} (org latest {versions[-1]}), user {user}, "
+            f"metadata {_metadata_state(sf)}")
+
+
+def _metadata_state(sf) -> str:
+    from metadata import schema
+    from metadata.deploy import deployed_version
+
+    deployed = deployed_version(sf)
+    if deployed is None:
+        return "not deployed (run billing-sync deploy)"
+    if deployed != schema.SCHEMA_VERSION:
+        return (f"deployed v{deployed}, this release has v{schema.SCHEMA_VERSION} "
+                "(run billing-sync deploy)")
+    return f"deployed v{deployed} (current)"
 
 
 def _user(conn) -> str:
