@@ -22,7 +22,7 @@ class World:
     conn: SalesforceConnection
     env: dict[str, str]
 
-    def cycle(self, clock=None, **kwargs):
+    def cycle(self, clock=None, progress=None, alerter=None, **kwargs):
         from sync.cycle import Cycle
         from sync.salesforce_io import SalesforceGateway
         from sync.store import StateStore
@@ -32,7 +32,8 @@ class World:
         try:
             return Cycle(source=StripeSource(self.stripe, sleep=lambda _s: None),
                          gateway=SalesforceGateway(self.conn.sf, sleep=lambda _s: None),
-                         store=store, **({"clock": clock} if clock else {})).run(**kwargs)
+                         store=store, progress=progress, alerter=alerter,
+                         **({"clock": clock} if clock else {})).run(**kwargs)
         finally:
             store.close()
 

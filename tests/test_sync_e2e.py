@@ -239,8 +239,12 @@ def test_session_expiry_mid_cycle_reauthenticates_without_duplicates(shop):
         cid = customer(world, clock, f"Co {n}")
         subscribe(world, cid, prices["starter"])
         world.link(f"Co {n}", cid)
-    world.sf_emu.expire_all_tokens()
-    report = world.cycle()
+    # Expire the session mid-cycle: after the Salesforce reads, before the writes.
+    def expire_when_reading_stripe(message, *_):
+        if message.startswith("reading Stripe"):
+            world.sf_emu.expire_all_tokens()
+
+    report = world.cycle(progress=expire_when_reading_stripe)
     assert report.exit_code == 0 and report.written == 6
     assert world.conn.reauth_count == 1
     assert len(world.subscriptions()) == 3
@@ -314,3 +318,25 @@ def test_account_option_limits_the_cycle_to_one_account(shop):
                              "001000000000000AAA"], env=env, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 1 and "no Account with Id 001000000000000AAA" in result.stderr
+
+
+def test_slack_hears_once_per_new_failure_kind_never_per_record(world):
+    from sync.alerts import SlackWebhookAlerter
+    from tests.slack_fake import FakeSlack
+
+    for n in range(3):
+        world.link(f"Typo {n}", f"cus_bad id {n}")  # three malformed IDs: one kind
+    world.link("Ghost", "cus_NoSuchCustomer")  # a second kind
+    slack = FakeSlack()
+    try:
+        alerter = SlackWebhookAlerter(f"http://127.0.0.1:{slack.port}/services/T/B/X")
+        world.cycle(alerter=alerter)
+        texts = slack.texts
+        assert len(texts) == 3, texts  # MALFORMED_ID, UNKNOWN_CUSTOMER, one digest
+        assert sum("MALFORMED_ID" in t for t in texts[:2]) == 1
+        assert "Open sync errors" in texts[-1]
+        assert world.env["STRIPE_API_KEY"] not in "".join(texts)
+        world.cycle(alerter=alerter)
+        assert len(slack.texts) == 3  # nothing new: silence
+    finally:
+        slack.close()
