@@ -32,8 +32,9 @@ from typing import Any, Protocol
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from .redact import scrub_text
 from .retry import MAX_ATTEMPTS
-from .store import FailureRow, StateStore, scrub_text
+from .store import FailureRow, StateStore
 
 __all__ = [
     "Alerter",

@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 
 from metadata import schema
+from sync.redact import REDACTED, scrub_payload, scrub_text
 from sync.retry import MAX_ATTEMPTS
-from sync.store import REDACTED, StateStore, scrub_payload, scrub_text
+from sync.store import StateStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
