@@ -27,7 +27,10 @@ class RetryLater(SyncFailure):
 
 
 class SkipRecord(SyncFailure):
-    """This record cannot be written as it is; record the failure and go on with the others."""
+    """This record cannot be written as it is; record the failure and go on with the others.
+
+    Batch writes report such failures per record as ``WriteResult`` values rather than raising;
+    this is for single-record operations."""
 
 
 class StopCycle(SyncFailure):
