@@ -21,6 +21,7 @@ import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ..serving import BackgroundServer
 from .auth import ConnectedApp, token_request
 from .org import INTEGRATION_USERNAME, Org
 from .query import QueryEngine
@@ -57,8 +58,7 @@ class SalesforceEmulator:
         self._faults: list[list] = []  # [error code, remaining calls]
         self._latency = 0.0
         self._counter_lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving = BackgroundServer()
         self.instance_url = ""
         self.ca_file = self.workdir / "salesforce-ca.pem"
         self.private_key_file = self.workdir / "jwt-private-key.pem"
@@ -86,28 +86,17 @@ class SalesforceEmulator:
         return self.instance_url
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        if self._server is not None:
+        if self._serving.running:
             raise RuntimeError("the Salesforce stand-in is already running")
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._ca.issue_cert(host, "localhost", "127.0.0.1").configure_cert(context)
         server = _TlsServer((host, port), _Handler, context, self)
-        self._server = server
-        self.instance_url = f"https://{host}:{server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=server.serve_forever, args=(0.05,), name="salesforce-standin", daemon=True
-        )
-        self._thread.start()
+        bound = self._serving.start(server, "Salesforce stand-in")
+        self.instance_url = f"https://{host}:{bound}"
         return self.instance_url
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
+        self._serving.stop()
 
     def __enter__(self) -> SalesforceEmulator:
         self.start()

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..serving import BackgroundServer
 from .api import Api
 from .billing import Billing, BillingSettings
 from .catalog import CatalogRoutes
@@ -89,33 +90,23 @@ class StripeEmulator:
         self._latency = 0.0
         self._faults: list[int] = []  # statuses for the next calls, consumed in order
         self._idempotent: dict[tuple[str, str], tuple[int, bytes]] = {}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving = BackgroundServer()
         self.base_url = ""
 
     # lifecycle -----------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        if self._server is not None:
+        if self._serving.running:
             raise RuntimeError("the emulator is already running")
-        self._server = ThreadingHTTPServer((host, port), _make_handler(self))
-        self._server.daemon_threads = True
-        self.base_url = f"http://{host}:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        name="stripe-emulator", daemon=True)  # fmt: skip
-        self._thread.start()
+        server = ThreadingHTTPServer((host, port), _make_handler(self))
+        server.daemon_threads = True
+        self.base_url = f"http://{host}:{self._serving.start(server, 'Stripe stand-in')}"
         return self.base_url
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+        self._serving.stop()
 
     def __enter__(self) -> StripeEmulator:
-        if self._server is None:
+        if not self._serving.running:
             self.start()
         return self
 
