@@ -52,6 +52,7 @@ class CycleReport:
     strategy: str = ""
     duration_s: float = 0.0
     changes: list[RecordChange] = field(default_factory=list)
+    account_names: dict[str, str] = field(default_factory=dict)  # Id -> Name, for display
     stopped: str | None = None
 
     @property
@@ -133,6 +134,7 @@ class Cycle:
         self.progress("reading Salesforce Accounts")
         accounts = gw.read_accounts(account_id)
         report.accounts_read = len(accounts)
+        report.account_names = {a["Id"]: a.get("Name") or "" for a in accounts}
         matched, problems = match_accounts(accounts)
         report.accounts_matched = len(matched)
         failures = [

@@ -283,7 +283,7 @@ def test_cli_dry_run_prints_the_diff_and_writes_nothing(shop, tmp_path):
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "Billing_Status__c" in result.stdout and "Active" in result.stdout
-    assert acct in result.stdout
+    assert f"Acme ({acct})" in result.stdout  # the rep-facing name next to the Id
     assert world.account(acct)["Billing_Status__c"] is None and world.subscriptions() == []
     assert world.env["STRIPE_API_KEY"] not in result.stdout + result.stderr
     result = subprocess.run([sys.executable, "-m", "scheduler.cli", "sync", "--json"],

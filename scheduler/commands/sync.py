@@ -84,7 +84,8 @@ def print_report(ctx, report, *, as_json: bool = False) -> None:
         ctx.out(json.dumps(data, indent=2, default=str))
         return
     if report.dry_run:
-        rows = [(c.sobject, c.record_id or f"(new) {c.key}", name, _show(old), _show(new))
+        rows = [(c.sobject, _record_label(c, report.account_names), name, _show(old),
+                 _show(new))
                 for c in report.changes for name, (old, new) in c.fields.items()]
         ctx.out(f"Dry run: {len(report.changes)} records would change, nothing was written.")
         if rows:
@@ -105,6 +106,15 @@ def print_report(ctx, report, *, as_json: bool = False) -> None:
     ctx.out(ctx.table(("sync", "count"), rows))
     if report.stopped:
         ctx.out(f"Cycle stopped: {report.stopped}")
+
+
+def _record_label(change, names: dict[str, str]) -> str:
+    """Who a changed record belongs to, the way a rep would recognise it."""
+    if change.sobject == "Account":
+        return f"{names.get(change.record_id, '')} ({change.record_id})".strip()
+    account = names.get(change.desired.get("Account__c"), "")
+    label = change.record_id or f"(new) {change.key}"
+    return f"{label} ({account})" if account else label
 
 
 def _show(value) -> str:
