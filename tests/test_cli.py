@@ -85,3 +85,20 @@ def test_terminal_progress_draws_a_bar_then_ends_the_line():
     assert text.startswith("… reading Salesforce Accounts\n")
     assert "\r[###############---------------] writing records 1,000/2,000" in text
     assert text.endswith("[##############################] writing records 2,000/2,000\n")
+
+
+def test_json_logs_redact_secrets_from_any_library(capsys):
+    import json
+    import logging
+
+    from scheduler.logs import configure_logging
+
+    configure_logging("json", "INFO", secrets=["sk_test_fake_logged_secret"])
+    try:
+        logging.getLogger("stripe").info("Request with key %s", "sk_test_fake_logged_secret")
+        err = capsys.readouterr().err.strip().splitlines()
+        entry = json.loads(err[-1])
+        assert entry["logger"] == "stripe" and entry["level"] == "info"
+        assert entry["message"] == "Request with key ***"
+    finally:
+        configure_logging("text", "WARNING")
