@@ -32,6 +32,7 @@ PAGE = 100
 # Item discounts sit at depth 4 (data.items.data.discounts): the most Stripe allows, so
 # coupons behind them are fetched separately and cached.
 EXPAND = ["data.discounts", "data.items.data.discounts"]
+COUPON_RETRIEVE_LIMIT = 3
 
 
 # Without a known account-wide total, a few linked customers are cheaper asked one by one
@@ -176,23 +177,32 @@ class StripeSource:
                     if price.get("billing_scheme") == "tiered" and "tiers" not in price:
                         tiered.add(price["id"])
                     coupons.update(_coupon_ids(item.get("discounts") or []))
-        self._fill(self._products, "products", products - self._products.keys())
-        self._fill(self._coupons, "coupons", coupons - self._coupons.keys())
+        self._fill_products(products - self._products.keys())
+        self._fill_coupons(coupons - self._coupons.keys())
         for price_id in sorted(tiered - self._tiers.keys()):
             price = self._retrieve("prices", price_id, {"expand": ["tiers"]})
             self._tiers[price_id] = (price or {}).get("tiers") or []
 
-    def _fill(self, cache: dict[str, dict], resource: str, needed: set[str]) -> None:
-        """One retrieve per id, or one listing of them all when that is cheaper."""
-        if not needed:
-            return
-        if len(needed) > 1:
-            for obj in self._list(resource, {}):
-                cache[obj["id"]] = obj
-        for obj_id in sorted(needed - cache.keys()):
-            # Not in the listing (deleted or archived from it): ask for it by id.
-            obj = self._retrieve(resource, obj_id)
-            cache[obj_id] = obj or {"id": obj_id, "name": obj_id}
+    def _fill_products(self, needed: set[str]) -> None:
+        """Products by id, 100 a call through the list's ``ids`` filter."""
+        ordered = sorted(needed)
+        for start in range(0, len(ordered), PAGE):
+            chunk = ordered[start:start + PAGE]
+            page = self._call("GET /v1/products", lambda c=chunk: self.client.v1.products.list(
+                params={"ids": c, "limit": PAGE}))
+            for obj in page.get("data", []):
+                self._products[obj["id"]] = obj
+        for product_id in ordered:
+            self._products.setdefault(product_id, {"id": product_id, "name": product_id})
+
+    def _fill_coupons(self, needed: set[str]) -> None:
+        """Coupons have no ids filter: a few by id, more by listing them all (usually one page;
+        a deleted coupon still applies to the discounts made from it, so fetch it by id)."""
+        if len(needed) > COUPON_RETRIEVE_LIMIT:
+            for obj in self._list("coupons", {}):
+                self._coupons[obj["id"]] = obj
+        for coupon_id in sorted(needed - self._coupons.keys()):
+            self._coupons[coupon_id] = self._retrieve("coupons", coupon_id) or {"id": coupon_id}
 
     # -- conversion to provider-neutral values ---------------------------------------------
     def _subscription(self, sub: dict) -> Subscription:

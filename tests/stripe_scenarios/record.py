@@ -64,6 +64,9 @@ def record(
         CASSETTES.mkdir(parents=True, exist_ok=True)
         for name in names:
             path = cassette_path(name)
+            # vcrpy's "all" mode keeps a cassette's old interactions beside the new ones:
+            # start from an empty file so the cassette is exactly this recording.
+            path.unlink(missing_ok=True)
             with recorder.use_cassette(str(path)):
                 SCENARIOS[name](client, make_checkpoint(client))
             written.append(str(path))

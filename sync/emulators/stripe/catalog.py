@@ -99,9 +99,17 @@ class CatalogRoutes:
         return self.api.out("product", rec, p.get("expand"))
 
     def list_products(self, params: dict[str, Any]) -> dict[str, Any]:
-        p = self.api.check({**LIST_SPEC, "active": "bool"}, params)
-        active = p.get("active")
-        pred = None if active is None else (lambda r: r["active"] == active)
+        p = self.api.check({**LIST_SPEC, "active": "bool", "ids": ["str"]}, params)
+        active, ids = p.get("active"), p.get("ids")
+        if ids and (p.get("starting_after") or p.get("ending_before")):
+            # Stripe: ids "cannot be used with starting_after or ending_before".
+            raise invalid("You cannot use `ids` with `starting_after` or `ending_before`.",
+                          param="ids")
+        wanted = set(ids or ())
+
+        def pred(r: dict[str, Any]) -> bool:
+            return (active is None or r["active"] == active) and (not wanted or r["id"] in wanted)
+
         return self.api.page("product", self.store.order["product"], p, "/v1/products", pred)
 
     # prices --------------------------------------------------------------------------------
