@@ -119,3 +119,12 @@ def test_coupons_and_discounts(make_customer, client, monthly) -> None:
     plain = client.v1.subscriptions.retrieve(sub.id, {"expand": ["discounts.source.coupon"]})
     assert plain.discounts[0].source.coupon.percent_off == 25
     assert client.v1.coupons.retrieve(forever.id).times_redeemed == 1
+
+
+def test_products_list_filters_by_ids_like_stripe(client) -> None:
+    ids = [client.v1.products.create(params={"name": f"P{n}"}).id for n in range(4)]
+    page = client.v1.products.list(params={"ids": [ids[0], ids[2]], "limit": 100})
+    assert sorted(p.id for p in page.data) == sorted([ids[0], ids[2]])
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.products.list(params={"ids": [ids[0]], "starting_after": ids[1]})
+    assert info.value.param == "ids"
