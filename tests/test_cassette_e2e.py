@@ -7,8 +7,9 @@ same Stripe calls the recorder made (one fresh reader per checkpoint, the same c
 and the Account and Subscription__c records Salesforce ends up holding are compared with values
 worked out by hand from the scenario code and the recorded responses.
 
-The dates below are those of the recorded responses (the stand-in's clock on 2026-11-26): after
-re-recording the cassettes, update them.
+The dates below are those of the recorded responses: the recorder pins the stand-in's clock to
+2026-11-26 12:00 UTC, so re-recording against the stand-in keeps them; cassettes re-recorded
+against Stripe test mode carry that day's dates, and these expectations must follow.
 """
 
 from __future__ import annotations

@@ -22,6 +22,9 @@ from .scenarios import SCENARIOS
 __all__ = ["main", "record"]
 
 
+# 2026-11-26 12:00:00 UTC, the day the cassettes were first recorded.
+RECORDING_TIME = 1_795_694_400
+
 def reader_checkpoint(client: stripe.StripeClient) -> Checkpoint:
     from sync.stripe_source import StripeSource
 
@@ -53,6 +56,9 @@ def record(
         from sync.emulators.stripe import StripeEmulator
 
         emulator = StripeEmulator(api_key="sk_test_emulator")
+        # A fixed clock: re-recording against the stand-in reproduces the same dates, so the
+        # hand-computed expectations in tests/test_cassette_e2e.py stay true.
+        emulator.set_time(RECORDING_TIME)
         base_url, api_key = emulator.start(), emulator.api_key
         kind = "billing-sync Stripe stand-in"
     info = {"kind": kind, "stripe_python": stripe.VERSION,
