@@ -202,3 +202,12 @@ def _in_range(value: int, rng: dict[str, int]) -> bool:
         "lte": value <= rng.get("lte", value),
     }  # fmt: skip
     return all(checks.values())
+
+
+class RouteGroup:
+    """Base of the per-resource route modules: what every handler needs from the Api."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.store = api.store
+        self.billing = api.billing

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .api import LIST_SPEC, Api
+from .api import LIST_SPEC, RouteGroup
 from .errors import StripeError, invalid, missing_param
 from .objects import new_coupon, new_price, new_product, public
 
@@ -50,11 +50,7 @@ def merge_metadata(current: dict[str, str], update: dict[str, str] | None) -> di
     return out
 
 
-class CatalogRoutes:
-    def __init__(self, api: Api) -> None:
-        self.api = api
-        self.store = api.store
-
+class CatalogRoutes(RouteGroup):
     def routes(self) -> list[tuple[str, str, Any]]:
         return [
             ("POST", "/v1/products", self.create_product),

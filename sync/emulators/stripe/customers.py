@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .api import LIST_SPEC, Api
+from .api import LIST_SPEC, RouteGroup
 from .catalog import merge_metadata
 from .errors import StripeError, invalid
 from .objects import TEST_CARDS, new_customer, new_payment_method, public, render
@@ -26,12 +26,7 @@ def not_attached(pm: str, param: str) -> StripeError:
     )  # fmt: skip
 
 
-class CustomerRoutes:
-    def __init__(self, api: Api) -> None:
-        self.api = api
-        self.store = api.store
-        self.billing = api.billing
-
+class CustomerRoutes(RouteGroup):
     def routes(self) -> list[tuple[str, str, Any]]:
         return [
             ("POST", "/v1/customers", self.create),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .api import LIST_SPEC, Api
+from .api import LIST_SPEC, RouteGroup
 from .errors import invalid
 
 __all__ = ["EventRoutes"]
@@ -12,11 +12,7 @@ __all__ = ["EventRoutes"]
 MAX_TYPES = 20
 
 
-class EventRoutes:
-    def __init__(self, api: Api) -> None:
-        self.api = api
-        self.store = api.store
-
+class EventRoutes(RouteGroup):
     def routes(self) -> list[tuple[str, str, Any]]:
         return [
             ("GET", "/v1/events", self.list),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .api import LIST_SPEC, Api
+from .api import LIST_SPEC, RouteGroup
 from .catalog import merge_metadata
 from .errors import card_declined, invalid, missing_param
 from .objects import new_discount, new_item, new_subscription, render, render_item
@@ -35,12 +35,7 @@ LIST = {**LIST_SPEC, "customer": "str", "price": "str", "test_clock": "str",
 ENDED = ("canceled", "incomplete_expired")
 
 
-class SubscriptionRoutes:
-    def __init__(self, api: Api) -> None:
-        self.api = api
-        self.store = api.store
-        self.billing = api.billing
-
+class SubscriptionRoutes(RouteGroup):
     def routes(self) -> list[tuple[str, str, Any]]:
         return [
             ("POST", "/v1/subscriptions", self.create),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .api import LIST_SPEC, Api
+from .api import LIST_SPEC, RouteGroup
 from .clock import period_boundary
 from .errors import invalid, missing_param
 from .objects import new_test_clock, public
@@ -14,12 +14,7 @@ __all__ = ["TestClockRoutes"]
 BASE = "/v1/test_helpers/test_clocks"
 
 
-class TestClockRoutes:
-    def __init__(self, api: Api) -> None:
-        self.api = api
-        self.store = api.store
-        self.billing = api.billing
-
+class TestClockRoutes(RouteGroup):
     def routes(self) -> list[tuple[str, str, Any]]:
         return [
             ("POST", BASE, self.create),

@@ -181,34 +181,20 @@ def parse_object_file(
     if root is None:
         return obj, [], []
     _schema_problems(obj, root, "CustomObject", skip=("fields", "listViews"))
-    fields: list[Component] = []
-    for node in _children(root, "fields"):
-        spec = field_spec(object_name, node)
-        comp = Component(
-            "CustomField",
-            f"{object_name}.{spec.full_name}",
-            file_name,
-            spec=spec,
-            node=node,
-            line=node.sourceline,
-            standard_parent=standard,
-        )
-        _schema_problems(comp, node, "CustomField")
-        fields.append(comp)
-    views: list[Component] = []
-    for node in _children(root, "listViews"):
-        spec = _list_view(node)
-        comp = Component(
-            "ListView",
-            f"{object_name}.{spec.full_name}",
-            file_name,
-            spec=spec,
-            node=node,
-            line=node.sourceline,
-            standard_parent=standard,
-        )
-        _schema_problems(comp, node, "ListView")
-        views.append(comp)
+
+    def members(tag: str, kind: str, make_spec) -> list[Component]:
+        """One component per child element (fields, list views) of this object file."""
+        out = []
+        for node in _children(root, tag):
+            spec = make_spec(node)
+            comp = Component(kind, f"{object_name}.{spec.full_name}", file_name, spec=spec,
+                             node=node, line=node.sourceline, standard_parent=standard)
+            _schema_problems(comp, node, kind)
+            out.append(comp)
+        return out
+
+    fields = members("fields", "CustomField", lambda node: field_spec(object_name, node))
+    views = members("listViews", "ListView", _list_view)
     obj.spec = ObjectSpec(
         name=object_name,
         label=_text(root, "label") or "",
