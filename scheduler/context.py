@@ -10,7 +10,12 @@ from typing import Any, TextIO
 from . import logs
 from .settings import Settings, load_settings
 
-__all__ = ["Context", "format_table"]
+__all__ = ["Context", "format_table", "show_value"]
+
+
+def show_value(value: Any) -> str:
+    """A Salesforce value for a person: an em dash for empty."""
+    return "—" if value is None or value == "" else str(value)
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

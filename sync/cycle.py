@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -206,7 +206,7 @@ class Cycle:
             for start in range(0, len(todo), PROGRESS_SLICE):
                 part = todo[start:start + PROGRESS_SLICE]
                 results = write([c.payload() for c in part])
-                failures += self._write_failures(part, results, matched, report)
+                failures += self._write_failures(part, results, report)
                 done += len(part)
                 self.progress(f"writing records {done:,}/{total:,}", done, total)
 
@@ -229,8 +229,7 @@ class Cycle:
         return held
 
     def _write_failures(self, changes: list[RecordChange], results: list[WriteResult],
-                        matched: Mapping[str, Mapping[str, Any]], report: CycleReport,
-                        ) -> list[Failure]:
+                        report: CycleReport) -> list[Failure]:
         out = []
         for change, result in zip(changes, results, strict=True):
             if result.success:

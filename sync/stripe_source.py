@@ -102,7 +102,7 @@ class StripeSource:
                 )
                 continue
             # No subscriptions: tell "never had one" from "deleted" from "no such customer".
-            found = self._retrieve_customer(cid)
+            found = self._retrieve("customers", cid)
             if found is None:
                 missing.add(cid)
             else:
@@ -158,9 +158,6 @@ class StripeSource:
                 return None
             raise StopCycle(f"Stripe rejected a request: {exc.user_message or exc}",
                             code=exc.code or "invalid_request", category="Stripe") from None
-
-    def _retrieve_customer(self, cid: str) -> dict | None:
-        return self._retrieve("customers", cid)
 
     # -- catalog: products, coupons, tiers, fetched once per cycle ---------------------------
     def _load_catalog(self, raw: dict[str, list[dict]]) -> None:

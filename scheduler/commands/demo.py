@@ -8,6 +8,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scheduler.context import show_value
+
 NAME = "demo"
 HELP = ("Run billing-sync end to end against local Stripe and Salesforce stand-ins: deploy, "
         "dry run, sync, change customers in Stripe, sync again.")
@@ -75,7 +77,7 @@ class _Demo:
 
         self.step("3. Dry run: what the first cycle would write (first 12 rows)")
         report = self._cycle(dry_run=True)
-        rows = [(c.sobject, c.record_id or f"(new) {c.key}", f, _show(o), _show(n))
+        rows = [(c.sobject, c.record_id or f"(new) {c.key}", f, show_value(o), show_value(n))
                 for c in report.changes for f, (o, n) in c.fields.items()][:12]
         self.ctx.out(self.ctx.table(("object", "record", "field", "old", "new"), rows))
         self.ctx.out(f"… {report.accounts_changed} Accounts and {report.subscriptions_changed} "
@@ -159,7 +161,7 @@ class _Demo:
         records = self.conn.sf.query_all(
             f"SELECT Name, {fields} FROM Account WHERE Stripe_Customer_Id__c != null "
             "ORDER BY Name")["records"]
-        return {r["Name"]: tuple(_show(r[f]) for f in ACCOUNT_COLUMNS) for r in records}
+        return {r["Name"]: tuple(show_value(r[f]) for f in ACCOUNT_COLUMNS) for r in records}
 
 
 def _short(columns) -> tuple[str, ...]:
@@ -167,8 +169,6 @@ def _short(columns) -> tuple[str, ...]:
                  for c in columns)
 
 
-def _show(value) -> str:
-    return "—" if value is None or value == "" else str(value)
 
 
 def _cut(text: str | None, n: int) -> str:

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from scheduler.context import show_value
+
 NAME = "sync"
 HELP = "Run one full sync cycle: Stripe billing state → Salesforce Accounts and Subscriptions."
 
@@ -78,14 +80,14 @@ def print_report(ctx, report, *, as_json: bool = False) -> None:
         if report.dry_run:
             data["changes"] = [
                 {"sobject": c.sobject, "key": c.key, "id": c.record_id,
-                 "fields": {k: [_show(o), _show(n)] for k, (o, n) in c.fields.items()}}
+                 "fields": {k: [show_value(o), show_value(n)] for k, (o, n) in c.fields.items()}}
                 for c in report.changes
             ]
         ctx.out(json.dumps(data, indent=2, default=str))
         return
     if report.dry_run:
-        rows = [(c.sobject, _record_label(c, report.account_names), name, _show(old),
-                 _show(new))
+        rows = [(c.sobject, _record_label(c, report.account_names), name, show_value(old),
+                 show_value(new))
                 for c in report.changes for name, (old, new) in c.fields.items()]
         ctx.out(f"Dry run: {len(report.changes)} records would change, nothing was written.")
         if rows:
@@ -117,5 +119,3 @@ def _record_label(change, names: dict[str, str]) -> str:
     return f"{label} ({account})" if account else label
 
 
-def _show(value) -> str:
-    return "—" if value is None or value == "" else str(value)
