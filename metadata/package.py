@@ -21,7 +21,7 @@ __all__ = [
     "mdapi_files",
 ]
 
-DEFAULT_API_VERSION = "66.0"
+DEFAULT_API_VERSION = schema.DEFAULT_API_VERSION
 
 # Which field types may carry which Metadata API attributes: a mistake in the schema should
 # fail here, in milliseconds, not in a deploy that takes a minute.

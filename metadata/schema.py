@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 __all__ = [
     "ACCOUNT_FIELDS",
+    "DEFAULT_API_VERSION",
     "OBJECTS",
     "PERMISSION_SETS",
     "SCHEMA_VERSION",
@@ -23,7 +25,9 @@ __all__ = [
     "SYNC_ERROR",
     "TABS",
     "VERSION_MARKER_OBJECT",
+    "Category",
     "CustomObject",
+    "ErrorStatus",
     "Field",
     "FieldPermission",
     "ListView",
@@ -38,6 +42,30 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = "1"
+
+# The Salesforce API version spoken when nobody says otherwise: Spring '26, offered by every
+# org on a supported release. Settings, the package manifest and the stand-ins' tests use it.
+DEFAULT_API_VERSION = "66.0"
+
+
+class Category(StrEnum):
+    """Sync_Error__c.Category__c: what kind of problem a failure is, for whoever triages it."""
+
+    MATCHING = "Matching"
+    STRIPE = "Stripe"
+    SALESFORCE_WRITE = "Salesforce Write"
+    VALIDATION = "Validation"
+    LIMITS = "Limits"
+    CONFIGURATION = "Configuration"
+
+
+class ErrorStatus(StrEnum):
+    """Sync_Error__c.Status__c. Ignored is set by admins only; billing-sync never sets it."""
+
+    OPEN = "Open"
+    RETRYING = "Retrying"
+    RESOLVED = "Resolved"
+    IGNORED = "Ignored"
 
 # The marker lives in the description of Sync_Error__c: it is deployed in the same
 # transaction as everything else (so it can never claim a version that did not land), and one
@@ -227,10 +255,8 @@ STRIPE_SUBSCRIPTION_STATUSES: tuple[tuple[str, str], ...] = (
     ("paused", "Paused"),
 )
 
-SYNC_ERROR_CATEGORIES = _same(
-    "Matching", "Stripe", "Salesforce Write", "Validation", "Limits", "Configuration"
-)
-SYNC_ERROR_STATUSES = _same("Open", "Retrying", "Resolved", "Ignored")
+SYNC_ERROR_CATEGORIES = _same(*(c.value for c in Category))
+SYNC_ERROR_STATUSES = _same(*(s.value for s in ErrorStatus))
 
 ACCOUNT_FIELDS: tuple[Field, ...] = (
     _external_id(

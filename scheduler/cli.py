@@ -13,6 +13,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from sync.redact import Redactor
+from sync.store import StoreError
+
 from . import logs
 from .context import Context
 from .settings import ConfigError
@@ -41,8 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"billing-sync {_version()}")
     parser.add_argument("--log-format", choices=("text", "json"), default="text",
                         help="log line format on stderr (default: text)")
-    parser.add_argument("--log-level", default="WARNING",
-                        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+    parser.add_argument("--log-level", default="WARNING", choices=logs.LEVELS,
                         help="log level (default: WARNING)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
@@ -56,12 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logs.configure_logging(args.log_format, args.log_level)
-    ctx = Context(environ)
+    redactor = Redactor()
+    logs.configure_logging(args.log_format, args.log_level, redactor)
+    ctx = Context(environ, redactor=redactor)
     try:
         return int(args._run(args, ctx))
     except ConfigError as exc:
         print(f"billing-sync: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as exc:
+        print(f"billing-sync: local state file: {redactor.text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("billing-sync: interrupted", file=sys.stderr)

@@ -16,9 +16,12 @@ from typing import Any
 import jwt
 import requests
 import stripe
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 
+from metadata.schema import Category
 from sync.errors import StopCycle
+from sync.ports import Alerter
+from sync.salesforce_io.errors import login_refused, unreachable
 
 from .settings import Settings
 
@@ -80,24 +83,17 @@ class TokenSource:
         try:
             resp = self.http.post(url, data=form, timeout=SALESFORCE_TIMEOUT)
         except requests.RequestException as exc:
-            raise StopCycle(
-                f"Salesforce login at {s.salesforce_login_url} failed: {type(exc).__name__}",
-                code="CONNECTION",
-                category="Configuration",
-            ) from None
+            raise unreachable(f"Salesforce login at {s.salesforce_login_url}", exc) from None
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
         if resp.status_code != 200:
-            try:
-                body = resp.json()
-                detail = f"{body.get('error')}: {body.get('error_description')}"
-            except ValueError:
-                detail = f"HTTP {resp.status_code}"
-            raise StopCycle(
-                f"Salesforce login ({s.salesforce_auth}) was refused: {detail}",
-                code="invalid_grant",
-                category="Configuration",
-            )
-        body = resp.json()
-        return Token(body["access_token"], body["instance_url"].rstrip("/"), body.get("id"))
+            raise login_refused(s.salesforce_auth, resp.status_code, body)
+        if not isinstance(body, dict) or "access_token" not in body or "instance_url" not in body:
+            raise login_refused(s.salesforce_auth, resp.status_code, None)
+        return Token(body["access_token"], str(body["instance_url"]).rstrip("/"),
+                     body.get("id"))
 
     def _assertion(self) -> str:
         s = self.settings
@@ -134,7 +130,7 @@ class ReauthSession(requests.Session):
                 "cannot be renewed: set a fresh SALESFORCE_ACCESS_TOKEN or configure JWT "
                 "bearer or client credentials",
                 code="INVALID_SESSION_ID",
-                category="Configuration",
+                category=Category.CONFIGURATION,
             )
         conn.reauthenticate()
         headers = dict(kwargs.pop("headers", None) or {})
@@ -191,9 +187,9 @@ def build_salesforce(settings: Settings) -> SalesforceConnection:
     return SalesforceConnection(settings)
 
 
-def build_alerter(settings: Settings):
+def build_alerter(settings: Settings) -> Alerter:
     """Slack when configured, otherwise an alerter that does nothing."""
-    from sync.alerts import NullAlerter, SlackBotAlerter, SlackWebhookAlerter
+    from sync.slack import NullAlerter, SlackBotAlerter, SlackWebhookAlerter
 
     if settings.slack_webhook_url:
         return SlackWebhookAlerter(settings.slack_webhook_url.reveal())

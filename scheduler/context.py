@@ -5,10 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from . import logs
+from sync.redact import Redactor
+
 from .settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the clients' libraries are heavy: load them only for commands that call
+    import stripe
+
+    from .clients import SalesforceConnection
 
 __all__ = ["Context", "format_table", "show_value"]
 
@@ -33,39 +39,42 @@ class Context:
         environ: Mapping[str, str] | None = None,
         stdout: TextIO | None = None,
         settings_loader: Callable[[Mapping[str, str] | None], Settings] = load_settings,
+        redactor: Redactor | None = None,
     ):
         self.environ = environ
         self.stdout = stdout or sys.stdout
         self._loader = settings_loader
+        # Shared with the log handler: a secret learnt from the settings is masked everywhere.
+        self.redactor = redactor or Redactor()
 
     @cached_property
     def settings(self) -> Settings:
         settings = self._loader(self.environ)
-        logs.add_secrets(settings.secrets())
+        self.redactor.add(settings.secrets())
         return settings
 
-    def salesforce(self):
+    def salesforce(self) -> SalesforceConnection:
         """The SalesforceConnection (``.sf`` is the simple-salesforce client), built once."""
         return self._salesforce
 
-    def stripe(self):
+    def stripe(self) -> stripe.StripeClient:
         """The StripeClient, built once."""
         return self._stripe
 
     @cached_property
-    def _salesforce(self):
+    def _salesforce(self) -> SalesforceConnection:
         from .clients import build_salesforce
 
         return build_salesforce(self.settings)
 
     @cached_property
-    def _stripe(self):
+    def _stripe(self) -> stripe.StripeClient:
         from .clients import build_stripe
 
         return build_stripe(self.settings)
 
     def out(self, text: str = "") -> None:
-        print(logs.redact(text), file=self.stdout, flush=True)
+        print(self.redactor.text(text), file=self.stdout, flush=True)
 
     @staticmethod
     def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -5,33 +5,29 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
-__all__ = ["RedactingFilter", "configure_logging", "redact"]
+from sync.redact import Redactor
 
-MASK = "***"
-_secrets: set[str] = set()
+__all__ = ["LEVELS", "RedactingFilter", "configure_logging"]
 
-
-def redact(text: str) -> str:
-    # Longest first, so a secret that contains another is masked whole.
-    for secret in sorted(_secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class RedactingFilter(logging.Filter):
-    """Masks known secret values in every record, including third-party libraries' ones."""
+    """Masks secrets in every record, including third-party libraries' ones."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if _secrets:
-            record.msg = redact(record.getMessage())
-            record.args = None
-            if record.exc_info and not record.exc_text:
-                record.exc_text = logging.Formatter().formatException(record.exc_info)
-            if record.exc_text:
-                record.exc_text = redact(record.exc_text)
+        record.msg = self.redactor.text(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redactor.text(record.exc_text)
         return True
 
 
@@ -48,10 +44,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(fmt: str = "text", level: str = "INFO", secrets: Iterable[str] = ()) -> None:
-    _secrets.update(s for s in secrets if s and len(s) >= 4)
+def configure_logging(fmt: str, level: str, redactor: Redactor) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter())
+    handler.addFilter(RedactingFilter(redactor))
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -63,7 +58,3 @@ def configure_logging(fmt: str = "text", level: str = "INFO", secrets: Iterable[
     root.setLevel(level.upper())
     # urllib3 logs full request lines at DEBUG; keep it quieter than our own debug output.
     logging.getLogger("urllib3").setLevel(max(logging.INFO, root.level))
-
-
-def add_secrets(secrets: Iterable[str]) -> None:
-    _secrets.update(s for s in secrets if s and len(s) >= 4)

@@ -15,11 +15,13 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlparse
 
+from metadata import schema
+
 __all__ = ["ConfigError", "Secret", "Settings", "load_settings"]
 
 DEFAULT_STRIPE_API_BASE = "https://api.stripe.com"
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
-DEFAULT_API_VERSION = "66.0"
+DEFAULT_API_VERSION = schema.DEFAULT_API_VERSION
 DEFAULT_DB = "./billing-sync.db"
 # Salesforce REST answers from 20.0, but sObject Collections upsert needs 46.0.
 MIN_API_VERSION = 46

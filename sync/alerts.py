@@ -11,8 +11,8 @@ Policy (``alert_cycle``):
   failure (``FailureRow.is_new``) or a failure that just became a dead letter. A failure that
   merely failed again is already announced and stays visible in Salesforce; repeating it every
   few minutes is the spam this module exists to prevent.
-- a cycle stopped by a whole-call failure (``failed_cycle``) always alerts, but the same stop
-  message at most once per ``STOP_REPEAT``.
+- a cycle stopped by a whole-call failure (``report.stop``) always alerts, but the same stop
+  (by fingerprint: category and code) at most once per ``STOP_REPEAT``.
 A Slack failure (network, 4xx/5xx, ``ok: false``) is logged and swallowed: alerting never
 breaks a cycle, and after the first failed message the cycle sends no more (undelivered kind
 and stop messages stay pending; a lost digest is not resent, the next one shows the open
@@ -22,27 +22,18 @@ totals). Messages carry category, code, counts, a customer id and the human mess
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from slack_sdk import WebClient
-from slack_sdk.webhook import WebhookClient
-
+from .core.failures import FailureRow
+from .ports import Alerter, Store
 from .redact import scrub_text
+from .report import CycleReport
 from .retry import MAX_ATTEMPTS
-from .store import FailureRow, StateStore
 
-__all__ = [
-    "Alerter",
-    "NullAlerter",
-    "SlackBotAlerter",
-    "SlackWebhookAlerter",
-    "alert_cycle",
-]
+__all__ = ["alert_cycle"]
 
 log = logging.getLogger(__name__)
 
@@ -52,117 +43,31 @@ STOP_REPEAT = timedelta(hours=1)
 LIST_VIEW_TEXT = "open the 'Open sync errors' list view in Salesforce"
 
 
-class Alerter(Protocol):
-    def send(self, text: str, *, blocks: list | None = None) -> bool | None:
-        """Post one message. Must not raise; False means it was not delivered."""
-        ...
+def alert_cycle(alerter: Alerter, store: Store, report: CycleReport, *, now: datetime) -> int:
+    """Send the alerts for ``report`` under the policy above; returns the messages delivered.
 
-
-class NullAlerter:
-    """Slack is not configured: alerts go nowhere (and stay pending in the store)."""
-
-    def send(self, text: str, *, blocks: list | None = None) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "NullAlerter()"
-
-
-class SlackWebhookAlerter:
-    """Posts to a Slack incoming webhook. The URL is a secret: never logged or shown."""
-
-    def __init__(self, url: str, *, timeout: int = 10):
-        self._client = WebhookClient(url=url, timeout=timeout)
-
-    def send(self, text: str, *, blocks: list | None = None) -> bool:
-        try:
-            resp = self._client.send(text=text, blocks=blocks)
-        except Exception as exc:  # alerting must never break a cycle, whatever went wrong
-            log.warning("Slack alert not delivered (webhook): %s", type(exc).__name__)
-            return False
-        if resp.status_code != 200:
-            # The body is Slack's short reason ("invalid_payload", "no_service", ...).
-            log.warning(
-                "Slack alert not delivered (webhook): HTTP %s %s",
-                resp.status_code, scrub_text(str(resp.body))[:100],
-            )
-            return False
-        return True
-
-    def __repr__(self) -> str:
-        return "SlackWebhookAlerter(url='***')"
-
-
-class SlackBotAlerter:
-    """Posts with a bot token through chat.postMessage to one channel."""
-
-    def __init__(
-        self, token: str, channel: str, *, base_url: str | None = None, timeout: int = 10
-    ):
-        self.channel = channel
-        kwargs: dict[str, Any] = {"token": token, "timeout": timeout}
-        if base_url:
-            kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
-        self._client = WebClient(**kwargs)
-
-    def send(self, text: str, *, blocks: list | None = None) -> bool:
-        try:
-            self._client.chat_postMessage(channel=self.channel, text=text, blocks=blocks)
-        except Exception as exc:  # alerting must never break a cycle, whatever went wrong
-            response = getattr(exc, "response", None)
-            detail = ""
-            if response is not None:
-                data = getattr(response, "data", None)
-                error = data.get("error") if isinstance(data, dict) else None
-                detail = f" HTTP {getattr(response, 'status_code', '?')} {error or ''}"
-            log.warning("Slack alert not delivered (bot): %s%s", type(exc).__name__, detail)
-            return False
-        return True
-
-    def __repr__(self) -> str:
-        return f"SlackBotAlerter(token='***', channel={self.channel!r})"
-
-
-def alert_cycle(
-    alerter: Alerter,
-    store: StateStore,
-    *,
-    new_failures: list[FailureRow],
-    summary: dict,
-    failed_cycle: str | None = None,
-    now: datetime | None = None,
-) -> int:
-    """Send this cycle's alerts under the policy above; returns the messages delivered.
-
-    ``new_failures``: rows ``record_failure`` returned this cycle (passing all of them is fine:
-    only ``is_new`` rows count as new). ``summary``: the cycle's report; read are ``kind``
-    (e.g. "full"), ``dry_run``, ``counts`` (a dict of int counters; the summary's own int
-    values when absent) and ``open_errors_url`` (turns the list-view hint into a link).
+    ``now`` is the cycle's clock: alert memory (which kinds were announced, when a stop was
+    last told) is kept in ``store`` by it.
     """
-    now = now or datetime.now(UTC)
     courier = _Courier(alerter)
     sent = 0
-    stop_rows: list[FailureRow] = []
-    if failed_cycle:
-        # The cycle may also have recorded the stop as a failure; the stop message is that
+    stop_fp = report.stop.fingerprint if report.stop else None
+    if report.stop is not None:
+        # The stop may also have been recorded as a failure; the stop message is that
         # failure's announcement, so it gets no kind message and no digest line of its own.
-        stop_text = scrub_text(failed_cycle)
-        stop_rows = [r for r in new_failures if r.message == stop_text]
-        delivered, handled = _alert_stop(courier, store, failed_cycle, summary, now)
+        delivered, handled = _alert_stop(courier, store, report, now)
         sent += delivered
         if handled:
-            for kind in {r.kind for r in stop_rows}:
-                store.mark_alerted(kind, now=now)
+            store.mark_alerted(report.stop.kind, now=now)
 
-    stop_fps = {r.fingerprint for r in stop_rows}
-    rows = [r for r in new_failures if r.fingerprint not in stop_fps]
-    open_rows = store.open_failures()
+    rows = [r for r in report.recorded if r.fingerprint != stop_fp]
+    open_rows = [r for r in store.open_failures() if r.fingerprint != stop_fp]
     fresh = [r for r in rows if r.is_new]
     sent += _alert_kinds(courier, store, fresh, open_rows, now)
 
-    newly_dead = [r for r in rows if r.status == "dead" and r.attempts == MAX_ATTEMPTS]
+    newly_dead = [r for r in rows if r.newly_dead]
     if fresh or newly_dead:
-        text = _digest_text(fresh, newly_dead, open_rows, summary)
+        text = _digest_text(fresh, newly_dead, open_rows, report)
         sent += int(courier.deliver(text))
     return sent
 
@@ -171,15 +76,17 @@ def alert_cycle(
 
 
 def _alert_stop(
-    courier: _Courier, store: StateStore, message: str, summary: Mapping, now: datetime
+    courier: _Courier, store: Store, report: CycleReport, now: datetime
 ) -> tuple[int, bool]:
     """(messages delivered, whether Slack has heard of this stop within the hour)."""
-    key = "stop:" + hashlib.sha256(message.encode()).hexdigest()[:32]
+    assert report.stop is not None
+    message = report.stop.message
+    key = f"stop:{report.stop.fingerprint}"
     last = store.alert_sent_at(key)
     if last is not None and now - last < STOP_REPEAT:
         return 0, True
     text = (
-        f":octagonal_sign: billing-sync stopped the{_cycle_name(summary)} cycle: "
+        f":octagonal_sign: billing-sync stopped the{_cycle_name(report)} cycle: "
         f"{_human(message)}\nThe next cycle tries again; this alert repeats at most hourly."
     )
     if not courier.deliver(text):
@@ -190,7 +97,7 @@ def _alert_stop(
 
 def _alert_kinds(
     courier: _Courier,
-    store: StateStore,
+    store: Store,
     fresh: list[FailureRow],
     open_rows: list[FailureRow],
     now: datetime,
@@ -274,7 +181,7 @@ def _digest_text(
     fresh: list[FailureRow],
     newly_dead: list[FailureRow],
     open_rows: list[FailureRow],
-    summary: Mapping,
+    report: CycleReport,
 ) -> str:
     parts = []
     if fresh:
@@ -284,33 +191,28 @@ def _digest_text(
             f"{len(newly_dead)} gave up after {MAX_ATTEMPTS} attempts and need a person "
             f"({_by_category(newly_dead)})"
         )
-    lines = [f":bar_chart: billing-sync{_cycle_name(summary)} cycle: " + "; ".join(parts) + "."]
+    lines = [f":bar_chart: billing-sync{_cycle_name(report)} cycle: " + "; ".join(parts) + "."]
     if open_rows:
         lines.append(f"Open now: {len(open_rows)} ({_by_category(open_rows)}).")
-    counters = _counters(summary)
-    if counters:
-        lines.append(" · ".join(f"{_esc(k)} {v}" for k, v in counters))
-    url = summary.get("open_errors_url")
-    hint = f"<{url}|{LIST_VIEW_TEXT}>" if url else LIST_VIEW_TEXT
-    lines.append(f"To triage, {hint}.")
+    lines.append(" · ".join(f"{k} {v}" for k, v in _counters(report)))
+    lines.append(f"To triage, {LIST_VIEW_TEXT}.")
     return "\n".join(lines)
 
 
-def _cycle_name(summary: Mapping) -> str:
-    kind = summary.get("kind")
-    name = f" {_esc(str(kind))}" if kind else ""
-    return f"{name} (dry run)" if summary.get("dry_run") else name
+def _cycle_name(report: CycleReport) -> str:
+    name = f" {_esc(report.kind)}"
+    return f"{name} (dry run)" if report.dry_run else name
 
 
-def _counters(summary: Mapping) -> list[tuple[str, int]]:
-    source = summary.get("counts")
-    if not isinstance(source, Mapping):
-        source = summary
-    items = [
-        (str(k), v) for k, v in source.items()
-        if isinstance(v, int) and not isinstance(v, bool)
+def _counters(report: CycleReport) -> list[tuple[str, int]]:
+    return [
+        ("accounts read", report.accounts_read),
+        ("accounts changed", report.accounts_changed),
+        ("subscriptions changed", report.subscriptions_changed),
+        ("records written", report.written),
+        ("deferred", report.deferred),
+        ("resolved", report.resolved),
     ]
-    return items[:8]
 
 
 def _by_category(rows: Iterable[FailureRow]) -> str:

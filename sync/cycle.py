@@ -1,28 +1,38 @@
-"""One full reconcile (DESIGN A6): read Accounts → fetch billing state → map → diff → write →
-record failures (SQLite first, then mirrored to Sync_Error__c) → report.
+"""One full reconcile: read Accounts → fetch billing state → map → diff → write → record
+failures (SQLite first, then mirrored to Sync_Error__c) → report.
 
 Every failure ends as exactly one of: written correctly, or an open failure in the local store
-(mirrored to Sync_Error__c as soon as Salesforce takes it) that a later cycle retries.
+(mirrored to Sync_Error__c as soon as Salesforce takes it) that a later cycle retries. What
+to record, what to hold back and what resolves is decided by ``sync.core.failures``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from metadata import schema
+from metadata.schema import Category
 
 from .core import RecordChange, diff_records, map_customer
-from .core.mapping import SUBSCRIPTION_KEY
-from .errors import RetryLater, StopCycle
-from .failures import Failure, sync_error_record
-from .matching import match_accounts
-from .salesforce_io import SalesforceGateway, WriteResult, classify_record_error
+from .core.error_records import sync_error_record
+from .core.failures import (
+    CYCLE_SUBJECT,
+    Failure,
+    FailureRow,
+    is_held_back,
+    is_resolved_by,
+    needs_recording,
+)
+from .core.mapping import SUBSCRIPTION_KEY, DesiredRecord
+from .core.matching import match_accounts, unknown_customer
+from .errors import SyncFailure
+from .ports import Alerter, BillingSource, CrmGateway, Store, WriteOutcome
+from .report import CycleReport
 
 __all__ = ["Cycle", "CycleReport"]
 
@@ -30,103 +40,69 @@ log = logging.getLogger(__name__)
 
 SUBSCRIPTION = schema.SUBSCRIPTION.name
 SYNC_ERROR = schema.SYNC_ERROR.name
+# The account-wide subscription total the last full listing saw: what listing all costs.
 TOTAL_CURSOR = "stripe_subscriptions_total"
-CYCLE_SUBJECT = "cycle"
 PROGRESS_SLICE = 1000  # records per progress step: five collection calls
 
-
-@dataclass
-class CycleReport:
-    started: datetime
-    dry_run: bool = False
-    accounts_read: int = 0
-    accounts_matched: int = 0
-    accounts_changed: int = 0
-    subscriptions_changed: int = 0
-    written: int = 0
-    deferred: int = 0
-    resolved: int = 0
-    errors: Counter = field(default_factory=Counter)  # by category, failures seen this cycle
-    new_failures: list = field(default_factory=list)  # FailureRows first seen this cycle
-    api_calls: dict[str, int] = field(default_factory=dict)
-    strategy: str = ""
-    duration_s: float = 0.0
-    changes: list[RecordChange] = field(default_factory=list)
-    account_names: dict[str, str] = field(default_factory=dict)  # Id -> Name, for display
-    stopped: str | None = None
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.stopped or sum(self.errors.values()) else 0
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "started": self.started.isoformat(),
-            "dry_run": self.dry_run,
-            "accounts_read": self.accounts_read,
-            "accounts_matched": self.accounts_matched,
-            "accounts_changed": self.accounts_changed,
-            "subscriptions_changed": self.subscriptions_changed,
-            "records_written": self.written,
-            "records_deferred": self.deferred,
-            "errors_resolved": self.resolved,
-            "errors_by_category": dict(self.errors),
-            "api_calls": self.api_calls,
-            "stripe_strategy": self.strategy,
-            "duration_s": round(self.duration_s, 3),
-            "stopped": self.stopped,
-        }
+Progress = Callable[..., None]  # (message, done=None, total=None)
 
 
 class Cycle:
     def __init__(
         self,
         *,
-        source: Any,  # a billing source: fetch(ids, expected_subscriptions=) -> BillingSnapshot
-        gateway: SalesforceGateway,
-        store: Any,  # sync.store.StateStore
-        alerter: Any = None,
+        source: BillingSource,
+        gateway: CrmGateway,
+        store: Store,
+        alerter: Alerter | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        progress: Callable[..., None] | None = None,  # (message, done=None, total=None)
+        progress: Progress | None = None,
     ):
         self.source = source
         self.gateway = gateway
         self.store = store
         self.alerter = alerter
         self.clock = clock
-        self.progress = progress or (lambda *_args: None)
+        self.progress: Progress = progress or (lambda *_args: None)
 
     # -- the cycle -------------------------------------------------------------------------
     def run(self, *, dry_run: bool = False, account_id: str | None = None) -> CycleReport:
         now = self.clock()
-        report = CycleReport(started=now, dry_run=dry_run)
+        report = CycleReport(kind="account" if account_id else "full", started=now,
+                             dry_run=dry_run)
         t0 = time.monotonic()
-        run_id = self.store.start_run("account" if account_id else "full", dry_run=dry_run,
-                                      now=now)
-        calls_before = self._call_counts()
+        run_id = self.store.start_run(report.kind, dry_run=dry_run, now=now)
+        self.source.begin_cycle()
+        sf_before = sum(self.gateway.calls.values())
+        status = "crashed"  # unless the cycle gets to say otherwise
         try:
-            self._reconcile(report, now, dry_run=dry_run, account_id=account_id)
-        except (StopCycle, RetryLater) as exc:
-            report.stopped = exc.message
-            log.error("cycle stopped: %s", exc.message)
+            try:
+                self._reconcile(report, now, dry_run=dry_run, account_id=account_id)
+            except SyncFailure as exc:
+                self._stopped(report, exc, now, dry_run=dry_run)
             if not dry_run:
-                failure = Failure(exc.category, exc.code or type(exc).__name__, exc.message,
-                                  CYCLE_SUBJECT)
-                self._record([failure], report, now, held=set())
-        if not dry_run:
-            self._mirror()
-        after = self._call_counts()
-        report.api_calls = {k: after[k] - calls_before[k] for k in after}
-        report.duration_s = time.monotonic() - t0
-        self.store.finish_run(run_id, status="stopped" if report.stopped else (
-            "failures" if report.exit_code else "ok"), counts=report.summary(),
-            api_calls=report.api_calls, duration_s=report.duration_s, now=self.clock())
+                self._mirror()
+            status = report.outcome
+        finally:
+            report.api_calls["salesforce"] = sum(self.gateway.calls.values()) - sf_before
+            report.api_calls.setdefault(self.source.provider, 0)
+            report.duration_s = time.monotonic() - t0
+            self.store.finish_run(run_id, status=status, counts=report.summary(),
+                                  api_calls=report.api_calls, duration_s=report.duration_s,
+                                  now=self.clock())
         if not dry_run and self.alerter is not None:
             from .alerts import alert_cycle
 
-            alert_cycle(self.alerter, self.store, new_failures=report.new_failures,
-                        summary=report.summary(), failed_cycle=report.stopped)
+            alert_cycle(self.alerter, self.store, report, now=self.clock())
         return report
+
+    def _stopped(self, report: CycleReport, exc: SyncFailure, now: datetime, *,
+                 dry_run: bool) -> None:
+        log.error("cycle stopped: %s", exc.message)
+        report.stop = Failure(exc.category, exc.code or type(exc).__name__, exc.message,
+                              CYCLE_SUBJECT)
+        if not dry_run:
+            self._record([report.stop], report, now, self._open_by_fingerprint())
 
     def _reconcile(self, report: CycleReport, now: datetime, *, dry_run: bool,
                    account_id: str | None) -> None:
@@ -135,50 +111,49 @@ class Cycle:
         accounts = gw.read_accounts(account_id)
         report.accounts_read = len(accounts)
         report.account_names = {a["Id"]: a.get("Name") or "" for a in accounts}
-        matched, problems = match_accounts(accounts)
+        matched, failures = match_accounts(accounts)
         report.accounts_matched = len(matched)
-        failures = [
-            Failure("Matching", p.code, p.message, p.account_id, p.account_id, p.customer_id,
-                    attempted=False)
-            for p in problems
-        ]
-        subjects: set[str] = {a["Id"] for a in accounts} | {CYCLE_SUBJECT}
+        examined: set[str] = {a["Id"] for a in accounts} | {CYCLE_SUBJECT}
 
         current_subs = {
             r[SUBSCRIPTION_KEY]: r
             for r in gw.read_subscriptions(list(matched) if account_id else None)
         }
-        retry_requested = set()
+        retry_requested: set[str] = set()
         if not dry_run:
             retry_requested = {r["Fingerprint__c"] for r in gw.read_open_errors()
                                if r.get("Retry_Requested__c")}
 
         self.progress(f"reading Stripe for {len(matched)} customers")
         expected = self.store.get_cursor(TOTAL_CURSOR)
-        snapshot = self.source.fetch(matched, expected_subscriptions=int(expected)
+        snapshot = self.source.fetch(list(matched), expected_subscriptions=int(expected)
                                      if expected else None)
-        report.strategy = getattr(self.source, "last_strategy", "")
-        if report.strategy == "list_all" and not account_id:
-            self.store.set_cursor(TOTAL_CURSOR, str(self.source.last_subscription_count))
+        stats = snapshot.stats
+        report.strategy = stats.strategy
+        report.api_calls[self.source.provider] = stats.total_calls
+        if stats.strategy == "list_all" and not account_id and not dry_run:
+            self.store.set_cursor(TOTAL_CURSOR, str(stats.subscriptions_listed), now=now)
 
-        desired_accounts, desired_subs = [], []
+        desired_accounts: list[DesiredRecord] = []
+        desired_subs: list[DesiredRecord] = []
         for customer_id, account in matched.items():
             if customer_id in snapshot.missing:
+                failures.append(unknown_customer(account, customer_id))
+                continue
+            if customer_id in snapshot.refused:
                 failures.append(Failure(
-                    "Matching", "UNKNOWN_CUSTOMER",
-                    f"Stripe has no customer {customer_id} (linked from Account "
-                    f"'{account.get('Name')}'). Check the ID for typos or a test/live mix-up; "
-                    "the Account is not synced until then.",
+                    Category.MATCHING, "CUSTOMER_REFUSED",
+                    f"Stripe refused to list the subscriptions of {customer_id} (linked from "
+                    f"Account '{account.get('Name')}'): {snapshot.refused[customer_id]} Check "
+                    "the ID; the Account is not synced until then.",
                     account["Id"], account["Id"], customer_id, attempted=False))
                 continue
             mapping = map_customer(customer_id, snapshot.customers.get(customer_id),
                                    account["Id"], now)
-            for p in mapping.problems:
-                failures.append(Failure(p.category, p.code, p.message, account["Id"],
-                                        account["Id"], customer_id, attempted=False))
+            failures.extend(mapping.problems)
             desired_accounts.append(mapping.account)
             desired_subs.extend(mapping.subscriptions)
-        subjects |= {s.key for s in desired_subs}
+        examined |= {s.key for s in desired_subs}
 
         account_changes = diff_records(desired_accounts, matched)
         sub_changes = diff_records(desired_subs, current_subs)
@@ -189,102 +164,89 @@ class Cycle:
             report.changes = sub_changes + account_changes
             return
 
-        held = self._held_back(now, retry_requested)
-        sub_todo = [c for c in sub_changes if c.key not in held]
-        acct_todo = [c for c in account_changes if c.record_id not in held]
-        report.deferred = len(sub_changes) - len(sub_todo) + len(account_changes) - len(acct_todo)
+        open_rows = self._requeue(retry_requested, now)
+        held = self._held_back(sub_changes + account_changes, open_rows, now)
+        sub_todo = [c for c in sub_changes if c.subject not in held]
+        acct_todo = [c for c in account_changes if c.subject not in held]
+        report.deferred = len(sub_changes) + len(account_changes) - len(sub_todo) - len(
+            acct_todo)
 
         # Subscriptions first, sorted by Account, so parent rows lock in a steady order.
-        sub_todo.sort(key=lambda c: (str(c.desired.get("Account__c")), c.key))
+        sub_todo.sort(key=lambda c: (str(c.account_id), c.key))
         acct_todo.sort(key=lambda c: str(c.record_id))
+        try:
+            self._write(sub_todo, acct_todo, failures, report)
+        except SyncFailure:
+            # Stopped mid-write: what the earlier batches refused is recorded all the same.
+            self._record(failures, report, now, open_rows)
+            raise
+        self._record(failures, report, now, open_rows)
+        still = {f.fingerprint for f in failures} | set(held.values())
+        done = [r.fingerprint for r in open_rows.values()
+                if is_resolved_by(r, examined, still)]
+        report.resolved = len(self.store.resolve_many(done, now=now))
+
+    # -- writing ---------------------------------------------------------------------------
+    def _write(self, sub_todo: list[RecordChange], acct_todo: list[RecordChange],
+               failures: list[Failure], report: CycleReport) -> None:
+        gw = self.gateway
         total, done = len(sub_todo) + len(acct_todo), 0
-        for todo, write in (
+        writers: tuple[tuple[list[RecordChange],
+                             Callable[[Sequence[dict[str, Any]]], Sequence[WriteOutcome]]],
+                       ...] = (
             (sub_todo, lambda rows: gw.upsert(SUBSCRIPTION, SUBSCRIPTION_KEY, rows)),
             (acct_todo, gw.update),
-        ):
+        )
+        for todo, write in writers:
             # Slices of several collection calls, so a long write phase can report progress.
             for start in range(0, len(todo), PROGRESS_SLICE):
                 part = todo[start:start + PROGRESS_SLICE]
                 results = write([c.payload() for c in part])
-                failures += self._write_failures(part, results, report)
+                for change, result in zip(part, results, strict=True):
+                    if result.success:
+                        report.written += 1
+                    else:
+                        failures.append(_write_failure(change, result))
                 done += len(part)
                 self.progress(f"writing records {done:,}/{total:,}", done, total)
 
-        self._record(failures, report, now, held=set(held.values()))
-        self._resolve(subjects, failures, held, report, now)
-
     # -- failures --------------------------------------------------------------------------
-    def _held_back(self, now: datetime, retry_requested: set[str]) -> dict[str, str]:
-        """Subjects whose last write failed and whose backoff has not run out: subject → fp."""
-        held = {}
-        for row in self.store.open_failures():
-            if row.category == "Matching" or row.payload.get("subject") == CYCLE_SUBJECT:
-                continue
-            if row.fingerprint in retry_requested:
-                # An admin ticked Retry: try now, even a dead letter (once more).
-                self.store.requeue(row.fingerprint, now=now)
-                continue
-            if (row.next_retry is not None and row.next_retry > now) or row.status == "dead":
-                held[row.payload.get("subject")] = row.fingerprint
+    def _open_by_fingerprint(self) -> dict[str, FailureRow]:
+        return {r.fingerprint: r for r in self.store.open_failures()}
+
+    def _requeue(self, retry_requested: set[str], now: datetime) -> dict[str, FailureRow]:
+        """Admins ticked Retry Requested: those failures are due now, dead letters included."""
+        open_rows = self._open_by_fingerprint()
+        ticked = [fp for fp in retry_requested if fp in open_rows]
+        for fp in ticked:
+            self.store.requeue(fp, now=now)
+        return self._open_by_fingerprint() if ticked else open_rows
+
+    @staticmethod
+    def _held_back(changes: list[RecordChange], open_rows: Mapping[str, FailureRow],
+                   now: datetime) -> dict[str, str]:
+        """Subjects whose write waits this cycle (backoff, or the record that died): subject
+        → the fingerprint holding it."""
+        by_subject: dict[str, list[FailureRow]] = defaultdict(list)
+        for row in open_rows.values():
+            by_subject[row.subject].append(row)
+        held: dict[str, str] = {}
+        for change in changes:
+            for row in by_subject.get(change.subject, ()):
+                if is_held_back(row, now, change.attempted_record()):
+                    held[change.subject] = row.fingerprint
+                    break
         return held
 
-    def _write_failures(self, changes: list[RecordChange], results: list[WriteResult],
-                        report: CycleReport) -> list[Failure]:
-        out = []
-        for change, result in zip(changes, results, strict=True):
-            if result.success:
-                report.written += 1
-                continue
-            first = result.errors[0] if result.errors else None
-            code = first.code if first else "UNKNOWN"
-            is_account = change.sobject == "Account"
-            payload = change.payload()
-            account_id = change.record_id if is_account else change.desired.get("Account__c")
-            customer_id = (change.key if is_account
-                           else change.desired.get("Stripe_Customer_Id__c"))
-            reasons = "; ".join(f"{e.message}" + (f" (fields: {', '.join(e.fields)})"
-                                                  if e.fields else "") for e in result.errors)
-            what = (f"Account {account_id} (Stripe customer {customer_id})" if is_account
-                    else f"Subscription {change.key} (Stripe customer {customer_id})")
-            message = (f"Salesforce refused to update {what}: {reasons or code}. "
-                       f"Fix the data or the rule; the write is retried automatically.")
-            subject = str(change.record_id) if is_account else change.key
-            out.append(Failure(classify_record_error(code), code, message, subject,
-                               account_id, customer_id, _strip(payload)))
-        return out
-
     def _record(self, failures: list[Failure], report: CycleReport, now: datetime,
-                held: set[str]) -> None:
+                open_rows: Mapping[str, FailureRow]) -> None:
+        todo = []
         for f in failures:
             report.errors[f.category] += 1
-            if f.fingerprint in held or self._unchanged(f, now):
-                # Still failing inside its backoff: counting it again would rewrite its
-                # Sync_Error__c every cycle for no new information.
-                continue
-            row = self.store.record_failure(
-                f.fingerprint, category=f.category, code=f.code, message=f.message,
-                account_id=f.account_id, customer_id=f.customer_id, payload=f.payload, now=now)
-            if row.is_new:
-                report.new_failures.append(row)
-
-    def _unchanged(self, failure: Failure, now: datetime) -> bool:
-        """Already recorded and nothing new to say: a data problem seen again, or a failed
-        write still inside its backoff."""
-        row = self.store.failure(failure.fingerprint)
-        if row is None or row.status not in ("open", "retrying", "dead"):
-            return False
-        if not failure.attempted or row.status == "dead":
-            return True
-        return row.next_retry is not None and row.next_retry > now
-
-    def _resolve(self, subjects: set[str], failures: list[Failure], held: dict[str, str],
-                 report: CycleReport, now: datetime) -> None:
-        still = {f.fingerprint for f in failures} | set(held.values())
-        for row in self.store.open_failures():
-            if row.fingerprint in still or row.payload.get("subject") not in subjects:
-                continue
-            if self.store.resolve(row.fingerprint, now=now) is not None:
-                report.resolved += 1
+            if needs_recording(open_rows.get(f.fingerprint), f, now):
+                todo.append(f)
+        if todo:
+            report.recorded.extend(self.store.record_many(todo, now=now))
 
     def _mirror(self) -> None:
         """Write every failure state Salesforce has not seen yet to Sync_Error__c."""
@@ -294,23 +256,28 @@ class Cycle:
         try:
             results = self.gateway.upsert(SYNC_ERROR, "Fingerprint__c",
                                           [sync_error_record(r) for r in rows])
-        except (StopCycle, RetryLater) as exc:
+        except SyncFailure as exc:
             log.warning("could not mirror %d failures to Salesforce (%s); kept locally",
                         len(rows), exc.message)
             return
-        done = [r.fingerprint for r, res in zip(rows, results, strict=True) if res.success]
         for r, res in zip(rows, results, strict=True):
             if not res.success:
                 log.warning("Sync_Error__c for %s not written: %s", r.fingerprint,
                             "; ".join(e.message for e in res.errors))
-        self.store.mark_mirrored(done)
-
-    def _call_counts(self) -> dict[str, int]:
-        return {
-            "salesforce": sum(self.gateway.calls.values()),
-            "stripe": sum(getattr(self.source, "calls", Counter()).values()),
-        }
+        self.store.mark_mirrored(
+            r.fingerprint for r, res in zip(rows, results, strict=True) if res.success)
 
 
-def _strip(payload: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in payload.items() if k != "attributes"}
+def _write_failure(change: RecordChange, result: WriteOutcome) -> Failure:
+    is_account = change.sobject == "Account"
+    customer_id = change.customer_id
+    reasons = "; ".join(
+        f"{e.message}" + (f" (fields: {', '.join(e.fields)})" if e.fields else "")
+        for e in result.errors
+    )
+    what = (f"Account {change.account_id} (Stripe customer {customer_id})" if is_account
+            else f"Subscription {change.key} (Stripe customer {customer_id})")
+    message = (f"Salesforce refused to update {what}: {reasons or result.code}. "
+               "Fix the data or the rule; the write is retried automatically.")
+    return Failure(result.category or Category.SALESFORCE_WRITE, result.code, message,
+                   change.subject, change.account_id, customer_id, change.attempted_record())

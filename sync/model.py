@@ -7,11 +7,21 @@ exactly as the provider reports it, so no precision is lost before the MRR rules
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-__all__ = ["BillingSnapshot", "Coupon", "Customer", "Item", "Price", "Subscription", "Tier"]
+__all__ = [
+    "BillingSnapshot",
+    "Coupon",
+    "Customer",
+    "FetchStats",
+    "Item",
+    "Price",
+    "Subscription",
+    "Tier",
+]
 
 
 @dataclass(frozen=True)
@@ -86,12 +96,29 @@ class Customer:
 
 
 @dataclass(frozen=True)
+class FetchStats:
+    """How a fetch went: the strategy it chose, the subscriptions it listed (account-wide for
+    ``list_all``, which tells the next cycle what a full listing costs), calls per endpoint."""
+
+    strategy: str = ""  # list_all | per_customer | "" (nothing asked)
+    subscriptions_listed: int = 0
+    calls: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+
+@dataclass(frozen=True)
 class BillingSnapshot:
     """What a billing source knows about the customers it was asked for.
 
     ``customers`` holds every customer that exists (deleted ones included, flagged);
-    ``missing`` holds the ids the provider has never heard of.
+    ``missing`` holds the ids the provider has never heard of; ``refused`` the ids whose
+    reads the provider refused, with its reason (both are Matching problems of the Account).
     """
 
     customers: dict[str, Customer] = field(default_factory=dict)
     missing: frozenset[str] = frozenset()
+    refused: Mapping[str, str] = field(default_factory=dict)
+    stats: FetchStats = field(default_factory=FetchStats)

@@ -1,19 +1,24 @@
-"""Redaction of secrets and card data from what the engine stores and shows.
+"""Redaction of secrets and card data from everything billing-sync stores and shows.
 
-Failure payloads and messages pass through here before they reach SQLite, Sync_Error__c or
-Slack: keys whose words name a credential are masked whole, and string values shaped like a
-key, token, session id, private key or a Luhn-valid card number are masked wherever they sit.
+One redactor, one mask. Log lines, printed output, failure payloads and messages (before they
+reach SQLite, Sync_Error__c or Slack) pass through a ``Redactor``: the secret values it was
+told about (the configured keys and tokens) are masked wherever they appear, keys whose words
+name a credential are masked whole, and string values shaped like a key, token, session id,
+private key or a Luhn-valid card number are masked wherever they sit.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["REDACTED", "scrub_payload", "scrub_text"]
+__all__ = ["REDACTED", "Redactor", "scrub_payload", "scrub_text"]
 
-REDACTED = "[redacted]"
+REDACTED = "***"
+# Shorter values would mask ordinary words; no real secret is this short.
+MIN_SECRET_LENGTH = 4
 
 # Words that, anywhere in a key, mean its value is a credential or card data.
 _SECRET_WORDS = frozenset({
@@ -67,25 +72,51 @@ def _scrub_card(match: re.Match[str]) -> str:
     return REDACTED if 13 <= len(digits) <= 19 and _luhn(digits) else match.group(0)
 
 
+class Redactor:
+    """Masks known secret values and anything shaped like a secret."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._known: list[str] = []
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        known = set(self._known) | {s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}
+        # Longest first, so a secret that contains another is masked whole.
+        self._known = sorted(known, key=len, reverse=True)
+
+    def text(self, text: str) -> str:
+        """``text`` with known secrets, credential-shaped values and card numbers masked."""
+        for secret in self._known:
+            text = text.replace(secret, REDACTED)
+        for pattern in _SECRET_VALUE_RES:
+            text = pattern.sub(REDACTED, text)
+        return _CARD_RE.sub(_scrub_card, text)
+
+    def payload(self, value: Any) -> Any:
+        """A JSON-ready copy of ``value`` with secret-named keys and secret-shaped strings
+        masked (dataclasses become dicts)."""
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = dataclasses.asdict(value)
+        if isinstance(value, Mapping):
+            return {
+                str(k): REDACTED if _is_secret_key(str(k)) else self.payload(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self.payload(v) for v in value]
+        if isinstance(value, str):
+            return self.text(value)
+        return value
+
+
+_PATTERNS_ONLY = Redactor()
+
+
 def scrub_text(text: str) -> str:
-    """``text`` with anything shaped like a credential or a card number redacted."""
-    for pattern in _SECRET_VALUE_RES:
-        text = pattern.sub(REDACTED, text)
-    return _CARD_RE.sub(_scrub_card, text)
+    """``text`` with anything shaped like a credential or a card number masked."""
+    return _PATTERNS_ONLY.text(text)
 
 
 def scrub_payload(value: Any) -> Any:
-    """A JSON-ready copy of ``value`` with secret-named keys and secret-shaped strings
-    redacted (dataclasses become dicts)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    if isinstance(value, dict):
-        return {
-            str(k): REDACTED if _is_secret_key(str(k)) else scrub_payload(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple)):
-        return [scrub_payload(v) for v in value]
-    if isinstance(value, str):
-        return scrub_text(value)
-    return value
+    """``value`` with secret-named keys and secret-shaped strings masked."""
+    return _PATTERNS_ONLY.payload(value)

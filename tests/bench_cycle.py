@@ -27,8 +27,8 @@ from typing import Any
 from sync.core import map_customer
 from sync.core.diff import to_salesforce
 from sync.core.mapping import SUBSCRIPTION_KEY
-from sync.salesforce_io import BATCH
-from sync.stripe_source import PAGE, StripeSource
+from sync.salesforce_io.gateway import BATCH
+from sync.stripe_io.source import PAGE, StripeSource
 from tests.conftest import World, start_world
 
 __all__ = ["BenchResult", "Budget", "Measure", "main", "run_benchmark"]

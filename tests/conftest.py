@@ -23,19 +23,14 @@ class World:
     env: dict[str, str]
 
     def cycle(self, clock=None, progress=None, alerter=None, **kwargs):
-        from sync.cycle import Cycle
-        from sync.salesforce_io import SalesforceGateway
-        from sync.store import StateStore
-        from sync.stripe_source import StripeSource
+        from scheduler.wiring import build_engine
+        from sync.slack import NullAlerter
 
-        store = StateStore(self.settings.db_path)
-        try:
-            return Cycle(source=StripeSource(self.stripe, sleep=lambda _s: None),
-                         gateway=SalesforceGateway(self.conn.sf, sleep=lambda _s: None),
-                         store=store, progress=progress, alerter=alerter,
-                         **({"clock": clock} if clock else {})).run(**kwargs)
-        finally:
-            store.close()
+        with build_engine(self.settings, stripe_client=self.stripe, salesforce=self.conn,
+                          alerter=alerter or NullAlerter(), sleep=lambda _s: None,
+                          progress=progress, read_only=kwargs.get("dry_run", False),
+                          **({"clock": clock} if clock else {})) as engine:
+            return engine.run(**kwargs)
 
     def link(self, name: str, customer_id: str) -> str:
         return self.sf_emu.org.insert("Account", {"Name": name,
@@ -58,10 +53,10 @@ class World:
 
 
 def start_world(tmp_path: Path):
-    from metadata.deploy import deploy
     from sync.emulators.env import stand_in_environment
     from sync.emulators.salesforce import SalesforceEmulator
     from sync.emulators.stripe import StripeEmulator
+    from sync.salesforce_io import deploy
 
     stripe_emu = StripeEmulator()
     stripe_emu.start()

@@ -24,14 +24,12 @@ import stripe
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.request import Request
 
-from metadata.deploy import deploy
 from scheduler.clients import SalesforceConnection, build_salesforce
-from scheduler.settings import load_settings
-from sync.cycle import Cycle, CycleReport
+from scheduler.settings import Settings, load_settings
+from scheduler.wiring import build_engine
 from sync.emulators.salesforce import SalesforceEmulator
-from sync.salesforce_io import SalesforceGateway
-from sync.store import StateStore
-from sync.stripe_source import StripeSource
+from sync.report import CycleReport
+from sync.salesforce_io import deploy
 from tests.stripe_scenarios import SCENARIOS
 from tests.stripe_scenarios.replay import cassette_path, replay_vcr
 
@@ -209,20 +207,14 @@ class Stand:
 
     emu: SalesforceEmulator
     conn: SalesforceConnection
-    db: Path
+    settings: Settings
 
     def cycle(self, client: stripe.StripeClient) -> CycleReport:
-        # A fresh reader per cycle, as the recorder used one per checkpoint: its product and
-        # coupon caches start empty, so it makes the recorded calls again.
-        store = StateStore(self.db)
-        try:
-            return Cycle(
-                source=StripeSource(client, sleep=lambda _s: None),
-                gateway=SalesforceGateway(self.conn.sf, sleep=lambda _s: None),
-                store=store,
-            ).run()
-        finally:
-            store.close()
+        # The engine as the CLI builds it; its catalog cache starts empty every cycle, as the
+        # recorder's did every checkpoint, so it makes the recorded calls again.
+        with build_engine(self.settings, stripe_client=client, salesforce=self.conn,
+                          sleep=lambda _s: None) as engine:
+            return engine.run()
 
     def account(self, account_id: str) -> dict:
         return self.emu.org.get("Account", account_id)
@@ -253,7 +245,7 @@ def stand(tmp_path: Path) -> Iterator[Stand]:
         conn = build_salesforce(settings)
         result = deploy(conn.sf, username=emu.username, poll_interval=0.01)
         assert result.ok, result.table_rows()
-        yield Stand(emu, conn, settings.db_path)
+        yield Stand(emu, conn, settings)
     finally:
         emu.stop()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sync.stripe_source import StripeSource
+from sync.stripe_io import StripeSource
 
 
 @pytest.fixture
@@ -94,7 +94,8 @@ def test_stripe_source_tells_unknown_from_deleted_and_caches_the_catalog(world):
     tiers = snap.customers[subscribed[0]].subscriptions[0].items[0].price.tiers
     assert [t.up_to for t in tiers] == [10, None]
     # one tiered-price retrieve and one product lookup for three subscriptions that share them
-    assert source.calls["GET /v1/prices/:id"] == 1
-    assert source.calls["GET /v1/products/:id"] + source.calls["GET /v1/products"] == 1
-    assert source.last_strategy == "per_customer"
-    assert source.calls["GET /v1/subscriptions"] == 6
+    calls = snap.stats.calls
+    assert calls["GET /v1/prices/:id"] == 1
+    assert calls.get("GET /v1/products/:id", 0) + calls["GET /v1/products"] == 1
+    assert snap.stats.strategy == "per_customer"
+    assert calls["GET /v1/subscriptions"] == 6

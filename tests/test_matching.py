@@ -1,8 +1,9 @@
 """Match hygiene: only well-formed, unshared Stripe ids are synced; nothing is guessed."""
 
-from sync.failures import Failure
-from sync.matching import match_accounts
-from sync.stripe_source import choose_strategy
+from metadata.schema import Category
+from sync.core.failures import Failure
+from sync.core.matching import match_accounts
+from sync.stripe_io.source import choose_strategy
 
 
 def acct(i, cid, name=None):
@@ -32,9 +33,9 @@ def test_same_name_different_ids_are_separate_customers():
 
 
 def test_fingerprint_is_stable_and_names_what_and_why():
-    a = Failure("Validation", "FIELD_CUSTOM_VALIDATION_EXCEPTION", "msg 1", "001X")
-    b = Failure("Validation", "FIELD_CUSTOM_VALIDATION_EXCEPTION", "other text", "001X")
-    c = Failure("Validation", "STRING_TOO_LONG", "msg 1", "001X")
+    a = Failure(Category.VALIDATION, "FIELD_CUSTOM_VALIDATION_EXCEPTION", "msg 1", "001X")
+    b = Failure(Category.VALIDATION, "FIELD_CUSTOM_VALIDATION_EXCEPTION", "other text", "001X")
+    c = Failure(Category.VALIDATION, "STRING_TOO_LONG", "msg 1", "001X")
     assert a.fingerprint == b.fingerprint != c.fingerprint
     assert len(a.fingerprint) <= 255
 

@@ -6,7 +6,10 @@ import random
 
 import pytest
 
+from metadata.schema import Category
 from sync.errors import RetryLater, SkipRecord
+
+WRITE = Category.SALESFORCE_WRITE
 from sync.retry import MAX_ATTEMPTS, backoff_call, gives_up, retry_delay
 
 
@@ -53,7 +56,7 @@ def test_backoff_call_retries_transient_errors_then_returns():
     def flaky():
         calls.append(1)
         if len(calls) < 3:
-            raise RetryLater("Salesforce answered 503", code="SERVER_UNAVAILABLE")
+            raise RetryLater("Salesforce answered 503", code="SERVER_UNAVAILABLE", category=WRITE)
         return "ok"
 
     assert backoff_call(flaky, sleep=sleeps.append, rand=lambda: 1.0) == "ok"
@@ -65,7 +68,7 @@ def test_backoff_call_reraises_the_last_error_when_attempts_run_out():
     errors, sleeps = [], []
 
     def down():
-        errors.append(RetryLater(f"503 number {len(errors) + 1}", code="503"))
+        errors.append(RetryLater(f"503 number {len(errors) + 1}", code="503", category=WRITE))
         raise errors[-1]
 
     with pytest.raises(RetryLater) as info:
@@ -79,7 +82,7 @@ def test_backoff_call_does_not_retry_other_errors():
     sleeps = []
 
     def invalid():
-        raise SkipRecord("STRING_TOO_LONG", code="STRING_TOO_LONG")
+        raise SkipRecord("STRING_TOO_LONG", code="STRING_TOO_LONG", category=WRITE)
 
     with pytest.raises(SkipRecord):
         backoff_call(invalid, sleep=sleeps.append)

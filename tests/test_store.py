@@ -9,9 +9,11 @@ from decimal import Decimal
 import pytest
 
 from metadata import schema
+from metadata.schema import Category
+from sync.core.failures import Failure
 from sync.redact import REDACTED, scrub_payload, scrub_text
 from sync.retry import MAX_ATTEMPTS
-from sync.store import StateStore
+from sync.store import StateStore, StoreError
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -23,12 +25,22 @@ def store(tmp_path):
         yield s
 
 
-def fail(store, fp="fp-1", *, now=T0, account="001A", customer="cus_A", code="STRING_TOO_LONG",
-         category="Salesforce Write", message="Plan name is too long", payload=None):
-    return store.record_failure(
-        fp, category=category, code=code, message=message, account_id=account,
-        customer_id=customer, payload=payload or {"Plan__c": "x" * 300}, now=now,
-    )
+def failure(fp="fp-1", *, account="001A", customer="cus_A", code="STRING_TOO_LONG",
+            category="Salesforce Write", message="Plan name is too long", payload=None):
+    """A failure whose fingerprint is ``fp`` (the subject is chosen to make it so)."""
+    return _Pinned(Category(category), code, message, fp, account, customer,
+                   payload or {"Plan__c": "x" * 300})
+
+
+class _Pinned(Failure):
+    # The store keys rows by fingerprint; these tests name them, so pin it to the subject.
+    @property
+    def fingerprint(self) -> str:
+        return self.subject
+
+
+def fail(store, fp="fp-1", *, now=T0, **kwargs):
+    return store.record(failure(fp, **kwargs), now=now)
 
 
 def test_creates_the_file_in_wal_mode_and_keeps_data_across_reopen(tmp_path):
@@ -49,7 +61,7 @@ def test_refuses_a_file_from_a_newer_schema(tmp_path):
     StateStore(path).close()
     with sqlite3.connect(path) as raw:
         raw.execute("PRAGMA user_version = 99")
-    with pytest.raises(RuntimeError, match="newer billing-sync"):
+    with pytest.raises(StoreError, match="newer billing-sync"):
         StateStore(path)
 
 
@@ -119,22 +131,6 @@ def test_resolve_then_recur_opens_a_new_episode(store):
     assert (back.status, back.attempts, back.is_new, back.resolved_at) == ("open", 1, True, None)
 
 
-def test_resolve_missing_resolves_only_examined_subjects_that_did_not_fail_again(store):
-    fail(store, "a1", account="001A", customer="cus_A")
-    fail(store, "a2", account="001A", customer="cus_A", code="DUPLICATE_VALUE")
-    fail(store, "b", account="001B", customer="cus_B")
-    fail(store, "c", account="001C", customer="cus_C")
-    fail(store, "x", account=None, customer="cus_X", category="Matching", code="NO_SUCH_CUSTOMER")
-    fail(store, "cfg", account=None, customer=None, category="Configuration", code="FLS")
-    resolved = store.resolve_missing(
-        {"a1"}, {"001A", "001B", "cus_X"}, now=T0 + timedelta(minutes=10)
-    )
-    assert sorted(r.fingerprint for r in resolved) == ["a2", "b", "x"]
-    assert all(r.status == "resolved" for r in resolved)
-    assert sorted(r.fingerprint for r in store.open_failures()) == ["a1", "c", "cfg"]
-    assert store.resolve_missing(set(), set(), now=T0) == []
-
-
 def test_every_state_change_needs_mirroring_again(store):
     fail(store, "a")
     fail(store, "b")
@@ -183,7 +179,7 @@ def test_alerted_kind_is_forgotten_only_when_all_its_failures_resolve(store):
     store.mark_alerted(("Matching", "DUPLICATE_ID"))
     store.resolve("a", now=T0)
     assert kind in store.alerted_kinds()
-    store.resolve_missing(set(), {"001B"}, now=T0)
+    store.resolve("b", now=T0)
     assert store.alerted_kinds() == {("Matching", "DUPLICATE_ID")}
 
 
@@ -210,7 +206,7 @@ def test_other_timezones_are_stored_as_utc(store):
 def test_payload_round_trips_as_json(store):
     row = fail(store, payload={"MRR__c": Decimal("12.50"), "Renewal_Date__c": T0.date(),
                                "Quantity__c": 3, "Cancel_At_Period_End__c": False})
-    assert store.failure(row.fingerprint).payload == {
+    assert store.failure(row.fingerprint).record == {
         "MRR__c": "12.50", "Renewal_Date__c": "2026-03-02", "Quantity__c": 3,
         "Cancel_At_Period_End__c": False}
 
@@ -220,20 +216,17 @@ def test_secrets_never_reach_the_file(tmp_path):
     secrets = ["sk_test_fake_51Hx0000abcdef", "xoxb-fake-1234-5678-abcdef", "hunter2-fake",
                "fake-client-secret-123", "4242 4242 4242 4242"]
     with StateStore(path) as s:
-        s.record_failure(
-            "fp", category="Stripe", code="auth", account_id="001A", customer_id="cus_A",
-            message=f"Stripe refused key {secrets[0]} for card {secrets[4]}",
-            payload={"Stripe_Customer_Id__c": "cus_A", "api_key": secrets[0],
-                     "nested": [{"slackToken": secrets[1]}, {"password": secrets[2]}],
-                     "oauth": {"client_secret": secrets[3]}},
-            now=T0,
-        )
+        fail(s, "fp", category="Stripe", code="auth",
+             message=f"Stripe refused key {secrets[0]} for card {secrets[4]}",
+             payload={"Stripe_Customer_Id__c": "cus_A", "api_key": secrets[0],
+                      "nested": [{"slackToken": secrets[1]}, {"password": secrets[2]}],
+                      "oauth": {"client_secret": secrets[3]}})
         row = s.failure("fp")
     data = path.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("state.db-*"))
     for secret in secrets:
         assert secret.encode() not in data
-    assert row.payload["Stripe_Customer_Id__c"] == "cus_A"
-    assert row.payload["api_key"] == REDACTED
+    assert row.record["Stripe_Customer_Id__c"] == "cus_A"
+    assert row.record["api_key"] == REDACTED
     assert row.message == f"Stripe refused key {REDACTED} for card {REDACTED}"
 
 
@@ -290,3 +283,60 @@ def test_usable_from_a_scheduler_worker_thread(store):
         rows = list(pool.map(lambda i: fail(store, f"t{i}"), range(20)))
     assert all(r.is_new for r in rows)
     assert len(store.open_failures()) == 20
+
+
+def test_a_version_1_file_is_migrated_in_place(tmp_path):
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as raw:
+        raw.executescript("""
+            CREATE TABLE runs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, dry_run INTEGER
+              NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
+              duration_s FLOAT, counts TEXT, api_calls TEXT);
+            CREATE TABLE failures (fingerprint TEXT PRIMARY KEY, category TEXT NOT NULL,
+              code TEXT NOT NULL, message TEXT NOT NULL, account_id TEXT, customer_id TEXT,
+              payload TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+              first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, next_retry TEXT,
+              resolved_at TEXT, mirrored INTEGER NOT NULL);
+            CREATE TABLE cursors (name TEXT PRIMARY KEY, value TEXT, updated_at TEXT);
+            CREATE TABLE alerted_kinds (category TEXT, code TEXT, alerted_at TEXT,
+              PRIMARY KEY (category, code));
+            CREATE TABLE alert_marks (key TEXT PRIMARY KEY, sent_at TEXT);
+            PRAGMA user_version = 1;
+        """)
+        raw.execute(
+            "INSERT INTO failures VALUES ('fp', 'Matching', 'MALFORMED_ID', 'bad id', '001A', "
+            "'cus x', ?, 'open', 1, ?, ?, ?, NULL, 1)",
+            ('{"record": {"Plan__c": "Gold"}, "subject": "001A"}',
+             "2026-03-02T09:00:00.000000+00:00", "2026-03-02T09:00:00.000000+00:00",
+             "2026-03-02T09:01:00.000000+00:00"))
+    with StateStore(path) as s:
+        row = s.failure("fp")
+        assert (row.subject, row.record, row.attempted) == ("001A", {"Plan__c": "Gold"}, False)
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_a_read_only_store_never_writes_the_file(tmp_path):
+    path = tmp_path / "state.db"
+    with StateStore(path) as s:
+        fail(s)
+    before = path.read_bytes()
+    with StateStore(path, read_only=True) as ro:
+        assert [r.fingerprint for r in ro.open_failures()] == ["fp-1"]
+        assert ro.start_run("full", dry_run=True, now=T0) is None
+        with pytest.raises(StoreError, match="read-only|readonly"):
+            fail(ro, "fp-2")
+    assert path.read_bytes() == before
+    with StateStore(tmp_path / "never-created.db", read_only=True) as empty:
+        assert empty.open_failures() == []
+    assert not (tmp_path / "never-created.db").exists()
+
+
+@pytest.mark.parametrize("content", [b"this is not a database at all" * 100,
+                                     b"SQLite format 3\x00" + b"\x00" * 50])
+def test_a_corrupt_or_truncated_file_is_one_clear_error(tmp_path, content):
+    path = tmp_path / "state.db"
+    path.write_bytes(content)
+    with pytest.raises(StoreError) as info:
+        StateStore(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)

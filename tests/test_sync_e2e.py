@@ -295,7 +295,7 @@ def test_cli_dry_run_prints_the_diff_and_writes_nothing(shop, tmp_path):
 
 
 def test_rest_headers_survive_a_deploy(world):
-    from metadata.deploy import deploy
+    from sync.salesforce_io import deploy
 
     assert deploy(world.conn.sf, username=world.sf_emu.username, poll_interval=0.01).ok
     assert world.conn.sf.headers["Content-Type"] == "application/json"
@@ -321,7 +321,7 @@ def test_account_option_limits_the_cycle_to_one_account(shop):
 
 
 def test_slack_hears_once_per_new_failure_kind_never_per_record(world):
-    from sync.alerts import SlackWebhookAlerter
+    from sync.slack import SlackWebhookAlerter
     from tests.slack_fake import FakeSlack
 
     for n in range(3):

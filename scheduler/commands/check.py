@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import stripe
 
+from metadata.schema import Category
 from sync.errors import SyncFailure
 
 NAME = "check"
@@ -64,7 +65,8 @@ def _salesforce(ctx) -> str:
                                                     headers=sf.headers).json()]
     wanted = ctx.settings.salesforce_api_version
     if wanted not in versions:
-        raise SyncFailure(f"the org does not offer API {wanted} (latest: {versions[-1]})")
+        raise SyncFailure(f"the org does not offer API {wanted} (latest: {versions[-1]})",
+                          category=Category.CONFIGURATION)
     user = _user(conn)
     return (f"{root}, API {wanted} (org latest {versions[-1]}), user {user}, "
             f"metadata {_metadata_state(sf)}")
@@ -72,7 +74,7 @@ def _salesforce(ctx) -> str:
 
 def _metadata_state(sf) -> str:
     from metadata import schema
-    from metadata.deploy import deployed_version
+    from sync.salesforce_io import deployed_version
 
     deployed = deployed_version(sf)
     if deployed is None:
@@ -88,7 +90,7 @@ def _user(conn) -> str:
         return conn.username
     if conn.identity_url:
         user_id = conn.identity_url.rstrip("/").rsplit("/", 1)[-1]
-        from simple_salesforce import format_soql
+        from simple_salesforce.format import format_soql
 
         rows = conn.sf.query(format_soql("SELECT Username FROM User WHERE Id = {}", user_id))
         if rows["records"]:

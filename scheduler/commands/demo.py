@@ -57,8 +57,8 @@ class _Demo:
         self.ctx.out(f"\n== {title}")
 
     def play(self) -> int:
-        from metadata.deploy import deploy
         from sync.emulators.demo_data import apply_changes, seed_stripe
+        from sync.salesforce_io import deploy
 
         self.step("1. Deploy billing-sync's metadata (objects, fields, permission sets)")
         result = deploy(self.conn.sf, username=self.username, poll_interval=0.05,
@@ -136,15 +136,11 @@ class _Demo:
         return accounts
 
     def _cycle(self, *, dry_run: bool = False):
-        from scheduler.clients import build_alerter
-        from sync.cycle import Cycle
-        from sync.salesforce_io import SalesforceGateway
-        from sync.store import StateStore
-        from sync.stripe_source import StripeSource
+        from scheduler.wiring import build_engine
 
-        return Cycle(source=StripeSource(self.stripe), gateway=SalesforceGateway(self.conn.sf),
-                     store=StateStore(self.settings.db_path),
-                     alerter=build_alerter(self.settings)).run(dry_run=dry_run)
+        with build_engine(self.settings, stripe_client=self.stripe, salesforce=self.conn,
+                          redactor=self.ctx.redactor, read_only=dry_run) as engine:
+            return engine.run(dry_run=dry_run)
 
     def _summary(self, report) -> None:
         s = report.summary()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from metadata.deploy import DeployResult, deploy
 from metadata.package import PackageSpec, check_rules
 from metadata.source_format import write_source
+from scheduler.context import Context
 from scheduler.settings import ConfigError
 from sync.errors import SyncFailure
+from sync.salesforce_io import DeployResult, deploy
 
 NAME = "deploy"
 HELP = "Deploy billing-sync's Salesforce metadata."
@@ -35,7 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "Salesforce finishes it anyway")
 
 
-def run(args: argparse.Namespace, ctx) -> int:
+def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.out is not None:
         return _write_source(args, ctx)
     settings = ctx.settings  # raises ConfigError -> exit 2
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace, ctx) -> int:
             poll_interval=POLL_SECONDS,
             progress=ctx.out,
             username=conn.username,
-            identity_url=getattr(conn, "identity_url", None),
+            identity_url=conn.identity_url,
         )
     except SyncFailure as exc:
         ctx.out(f"deploy failed: {exc.message}")
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     return 0 if result.ok else 1
 
 
-def _write_source(args: argparse.Namespace, ctx) -> int:
+def _write_source(args: argparse.Namespace, ctx: Context) -> int:
     # The API version comes from settings when they load; --out must work without any.
     try:
         api_version = ctx.settings.salesforce_api_version
@@ -83,7 +84,7 @@ def _write_source(args: argparse.Namespace, ctx) -> int:
     return 0
 
 
-def _report(result: DeployResult, ctx) -> None:
+def _report(result: DeployResult, ctx: Context) -> None:
     if result.components:
         ctx.out(ctx.table(("type", "component", "result", "problem"), result.table_rows()))
     for failure in result.failures:

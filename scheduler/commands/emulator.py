@@ -26,7 +26,9 @@ def run(args: argparse.Namespace, ctx) -> int:
     if args.service == "stripe":
         from sync.emulators.stripe import serve_forever
 
-        serve_forever(port=args.port or 12111, out=ctx.out)
+        # Printed as is: the stand-in's throwaway test key is what the user came for, and the
+        # redactor would mask it as it masks every key-shaped string.
+        serve_forever(port=args.port or 12111, out=lambda text: print(text, flush=True))
         return 0
     from sync.emulators.salesforce.cli import serve
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any, TextIO
 
-from scheduler.context import show_value
+from scheduler.context import Context, show_value
+from sync.core.diff import RecordChange
+from sync.report import CycleReport
 
 NAME = "sync"
 HELP = "Run one full sync cycle: Stripe billing state → Salesforce Accounts and Subscriptions."
@@ -23,23 +26,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
-def run(args: argparse.Namespace, ctx) -> int:
-    from scheduler.clients import build_alerter
-    from sync.cycle import Cycle
-    from sync.salesforce_io import SalesforceGateway
-    from sync.store import StateStore
-    from sync.stripe_source import StripeSource
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from scheduler.wiring import build_engine
 
-    settings = ctx.settings
     show = sys.stderr.isatty() and not args.json
-    cycle = Cycle(
-        source=StripeSource(ctx.stripe()),
-        gateway=SalesforceGateway(ctx.salesforce().sf),
-        store=StateStore(settings.db_path),
-        alerter=build_alerter(settings),
-        progress=TerminalProgress(sys.stderr) if show else None,
-    )
-    report = cycle.run(dry_run=args.dry_run, account_id=args.account)
+    with build_engine(ctx.settings, stripe_client=ctx.stripe(), salesforce=ctx.salesforce(),
+                      redactor=ctx.redactor, read_only=args.dry_run,
+                      progress=TerminalProgress(sys.stderr) if show else None) as engine:
+        report = engine.run(dry_run=args.dry_run, account_id=args.account)
     print_report(ctx, report, as_json=args.json)
     if args.account and not report.accounts_read and not report.stopped:
         print(f"billing-sync: no Account with Id {args.account}", file=sys.stderr)
@@ -52,11 +46,11 @@ class TerminalProgress:
 
     WIDTH = 30
 
-    def __init__(self, stream):
+    def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.in_bar = False
 
-    def __call__(self, message: str, done: int | None = None, total: int | None = None):
+    def __call__(self, message: str, done: int | None = None, total: int | None = None) -> None:
         if done is None or not total:
             self._end_bar()
             print(f"… {message}", file=self.stream, flush=True)
@@ -74,9 +68,9 @@ class TerminalProgress:
             self.in_bar = False
 
 
-def print_report(ctx, report, *, as_json: bool = False) -> None:
+def print_report(ctx: Context, report: CycleReport, *, as_json: bool = False) -> None:
     if as_json:
-        data = report.summary()
+        data: dict[str, Any] = report.summary()
         if report.dry_run:
             data["changes"] = [
                 {"sobject": c.sobject, "key": c.key, "id": c.record_id,
@@ -110,11 +104,11 @@ def print_report(ctx, report, *, as_json: bool = False) -> None:
         ctx.out(f"Cycle stopped: {report.stopped}")
 
 
-def _record_label(change, names: dict[str, str]) -> str:
+def _record_label(change: RecordChange, names: dict[str, str]) -> str:
     """Who a changed record belongs to, the way a rep would recognise it."""
     if change.sobject == "Account":
-        return f"{names.get(change.record_id, '')} ({change.record_id})".strip()
-    account = names.get(change.desired.get("Account__c"), "")
+        return f"{names.get(str(change.record_id), '')} ({change.record_id})".strip()
+    account = names.get(str(change.account_id), "")
     label = change.record_id or f"(new) {change.key}"
     return f"{label} ({account})" if account else label
 

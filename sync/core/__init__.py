@@ -1,10 +1,12 @@
-"""The pure core of a sync cycle: status rollup, MRR, mapping to Salesforce fields, diff.
+"""The pure core of a sync cycle: status rollup, MRR, mapping to Salesforce fields, diff,
+match hygiene, failures and their lifecycle.
 
 Frozen dataclasses in, dataclasses out; no I/O and no clock reads (callers pass ``now``).
 """
 
 from sync.core.diff import RecordChange, diff_records, to_salesforce
-from sync.core.mapping import CustomerMapping, DesiredRecord, Problem, map_customer
+from sync.core.failures import Failure, FailureRow, FailureState
+from sync.core.mapping import CustomerMapping, DesiredRecord, map_customer
 from sync.core.mrr import CustomerMrr, customer_mrr, subscription_mrr
 from sync.core.status import account_status
 
@@ -12,7 +14,9 @@ __all__ = [
     "CustomerMapping",
     "CustomerMrr",
     "DesiredRecord",
-    "Problem",
+    "Failure",
+    "FailureRow",
+    "FailureState",
     "RecordChange",
     "account_status",
     "customer_mrr",

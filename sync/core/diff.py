@@ -19,20 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sync.core.mapping import DesiredRecord
+from sync.core.values import same_value, to_salesforce
 
-__all__ = [
-    "RecordChange",
-    "diff_record",
-    "diff_records",
-    "from_salesforce",
-    "same_value",
-    "to_salesforce",
-]
+__all__ = ["RecordChange", "diff_record", "diff_records"]
 
 
 @dataclass(frozen=True)
@@ -52,10 +44,24 @@ class RecordChange:
     stamps: Mapping[str, Any] = field(default_factory=dict)
     key_field: str | None = None
     desired: Mapping[str, Any] = field(default_factory=dict)
+    # Whose record this is: failures are built from these, never dug out of field names.
+    account_id: str | None = None
+    customer_id: str | None = None
 
     @property
     def is_create(self) -> bool:
         return self.record_id is None
+
+    @property
+    def subject(self) -> str:
+        """What a failure of this write is about: the Account Id, or the upsert key."""
+        return self.key if self.key_field else str(self.record_id)
+
+    def attempted_record(self) -> dict[str, Any]:
+        """The changed values as written, without stamps or attributes: what a failure
+        keeps, so a dead letter can tell the same record from a different one."""
+        payload = self.payload()
+        return {k: v for k, v in payload.items() if k != "attributes" and k not in self.stamps}
 
     def payload(self) -> dict[str, Any]:
         """The record as sObject Collections take it: JSON-ready, stamps included.
@@ -73,85 +79,6 @@ class RecordChange:
         for name, value in self.stamps.items():
             record[name] = to_salesforce(value)
         return record
-
-
-def to_salesforce(value: Any) -> Any:
-    """A Python value as Salesforce REST JSON takes it.
-
-    Decimal becomes a float when the float prints back to the same number (every 2-place
-    amount below 10^13 does), else a string, which Salesforce also parses; dates become
-    "YYYY-MM-DD"; datetimes UTC "YYYY-MM-DDTHH:MM:SS.mmm+0000" (naive means UTC).
-    """
-    if value is None or isinstance(value, bool | str | int | float):
-        return value
-    if isinstance(value, Decimal):
-        as_float = float(value)
-        return as_float if Decimal(repr(as_float)) == value else str(value)
-    if isinstance(value, datetime):
-        moment = _utc(value)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"no Salesforce JSON form for {type(value).__name__}: {value!r}")
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _to_ms(moment: datetime) -> datetime:
-    moment = _utc(moment)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def from_salesforce(raw: Any, like: Any) -> Any:
-    """Read a Salesforce JSON value in the type of ``like`` (the desired value).
-
-    Raises ValueError when the text cannot be read as that type.
-    """
-    if raw is None or raw == "":
-        return None
-    if isinstance(like, bool):
-        if not isinstance(raw, bool):
-            raise ValueError(f"not a checkbox value: {raw!r}")
-        return raw
-    if isinstance(like, Decimal | int | float):
-        if isinstance(raw, bool):
-            raise ValueError(f"not a number: {raw!r}")
-        try:
-            return Decimal(str(raw))
-        except InvalidOperation as exc:
-            raise ValueError(f"not a number: {raw!r}") from exc
-    if isinstance(like, datetime):
-        return _to_ms(datetime.fromisoformat(raw) if isinstance(raw, str) else raw)
-    if isinstance(like, date):
-        return date.fromisoformat(raw) if isinstance(raw, str) else raw
-    return raw
-
-
-def same_value(desired: Any, current: Any) -> bool:
-    """Whether Salesforce's ``current`` JSON value already equals ``desired``."""
-    if desired is None or desired == "":
-        return current is None or current == "" or current is False
-    if isinstance(desired, bool) and current is None:
-        return desired is False
-    try:
-        parsed = from_salesforce(current, desired)
-    except (ValueError, TypeError):
-        return False
-    if parsed is None:
-        return False
-    if isinstance(desired, bool):
-        return parsed is desired
-    if isinstance(desired, int | float | Decimal):
-        return parsed == Decimal(str(desired))
-    if isinstance(desired, datetime):
-        return parsed == _to_ms(desired)
-    if isinstance(desired, date):
-        return parsed == desired
-    return parsed == desired
 
 
 def diff_record(desired: DesiredRecord, current: Mapping[str, Any] | None) -> RecordChange | None:
@@ -175,6 +102,8 @@ def diff_record(desired: DesiredRecord, current: Mapping[str, Any] | None) -> Re
             dict(desired.stamps),
             desired.key_field,
             dict(desired.fields),
+            desired.account_id,
+            desired.customer_id,
         )
     changed = {
         name: (current.get(name), value)
@@ -193,6 +122,8 @@ def diff_record(desired: DesiredRecord, current: Mapping[str, Any] | None) -> Re
         dict(desired.stamps),
         desired.key_field,
         dict(desired.fields),
+        desired.account_id,
+        desired.customer_id,
     )
 
 

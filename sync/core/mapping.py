@@ -33,6 +33,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from metadata import schema
+from metadata.schema import Category
+from sync.core.failures import Failure
 from sync.core.money import to_major
 from sync.core.mrr import (
     customer_mrr,
@@ -52,7 +54,6 @@ __all__ = [
     "SUBSCRIPTION_STAMP",
     "CustomerMapping",
     "DesiredRecord",
-    "Problem",
     "interval_label",
     "join_within",
     "map_account",
@@ -86,24 +87,23 @@ class DesiredRecord:
     fields: Mapping[str, Any]
     stamps: Mapping[str, Any] = field(default_factory=dict)
     key_field: str | None = None
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something the engine must record as a Sync_Error__c (the record is still written)."""
-
-    code: str
-    message: str
-    customer_id: str
-    subscription_id: str | None = None
-    category: str = "Validation"
+    # Whose record this is (the linked Account, the billing customer).
+    account_id: str | None = None
+    customer_id: str | None = None
 
 
 @dataclass(frozen=True)
 class CustomerMapping:
     account: DesiredRecord
     subscriptions: tuple[DesiredRecord, ...]
-    problems: tuple[Problem, ...] = ()
+    # Data problems to record (the records are still written): Validation failures.
+    problems: tuple[Failure, ...] = ()
+
+
+def _problem(code: str, message: str, customer_id: str, account_id: str | None,
+             record: Mapping[str, Any] | None = None) -> Failure:
+    return Failure(Category.VALIDATION, code, message, account_id or customer_id, account_id,
+                   customer_id, record or {}, attempted=False)
 
 
 def _length(sobject: str, name: str) -> int:
@@ -224,25 +224,28 @@ def map_subscription(
         fields=fields,
         stamps={SUBSCRIPTION_STAMP: now},
         key_field=SUBSCRIPTION_KEY,
+        account_id=account_id,
+        customer_id=subscription.customer_id,
     )
 
 
 def map_account(
-    customer_id: str, customer: Customer | None, now: datetime
-) -> tuple[DesiredRecord, tuple[Problem, ...]]:
+    customer_id: str, customer: Customer | None, now: datetime, account_id: str | None = None
+) -> tuple[DesiredRecord, tuple[Failure, ...]]:
     """Desired Account billing fields for one customer, and the problems to record."""
-    problems: list[Problem] = []
+    problems: list[Failure] = []
     fields: dict[str, Any] = {}
     try:
         fields["Billing_Status__c"] = account_status(customer)
     except UnknownStatus as exc:
         # Leave the current status as it is rather than guess one.
         problems.append(
-            Problem(
+            _problem(
                 "UNKNOWN_STATUS",
                 f"{exc}; Billing Status is left unchanged.",
                 customer_id,
-                exc.subscription_id,
+                account_id,
+                {"subscription": exc.subscription_id},
             )
         )
     gone = customer is None or customer.deleted
@@ -253,12 +256,13 @@ def map_account(
     mrr = customer_mrr(customer)
     if mrr.mixed_currency:
         problems.append(
-            Problem(
+            _problem(
                 "MIXED_CURRENCY",
                 f"Customer {customer_id} has live subscriptions in "
                 f"{' and '.join(mrr.currencies)}; MRR is left empty because it cannot be "
                 "added up in one currency.",
                 customer_id,
+                account_id,
             )
         )
     fields["MRR__c"] = mrr.amount
@@ -272,7 +276,12 @@ def map_account(
     ]
     fields["Renewal_Date__c"] = to_date(min(renewals, key=_utc)) if renewals else None
     record = DesiredRecord(
-        sobject=ACCOUNT, key=customer_id, fields=fields, stamps={ACCOUNT_STAMP: now}
+        sobject=ACCOUNT,
+        key=customer_id,
+        fields=fields,
+        stamps={ACCOUNT_STAMP: now},
+        account_id=account_id,
+        customer_id=customer_id,
     )
     return record, tuple(problems)
 
@@ -281,7 +290,7 @@ def map_customer(
     customer_id: str, customer: Customer | None, account_id: str, now: datetime
 ) -> CustomerMapping:
     """Everything one linked Account should hold: its fields and its Subscription__c records."""
-    account, problems = map_account(customer_id, customer, now)
+    account, problems = map_account(customer_id, customer, now, account_id)
     subscriptions = (
         ()
         if customer is None

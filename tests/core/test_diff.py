@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from sync.core.diff import diff_record, diff_records, same_value, to_salesforce
+from sync.core.diff import diff_record, diff_records
 from sync.core.mapping import DesiredRecord, map_customer
+from sync.core.values import same_value, to_salesforce
 from tests.core.factories import customer, forever, item, price, sub, ts
 
 NOW = ts(2026, 11, 26, 11)

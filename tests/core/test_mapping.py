@@ -140,7 +140,7 @@ def test_unknown_status_leaves_the_status_alone_and_is_reported():
     fields, problems = account_fields(customer(sub(status="frozen")))
     assert "Billing_Status__c" not in fields
     assert [p.code for p in problems] == ["UNKNOWN_STATUS"]
-    assert problems[0].subscription_id == "sub_1"
+    assert problems[0].record == {"subscription": "sub_1"}
 
 
 def test_subscription_record():

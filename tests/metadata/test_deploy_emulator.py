@@ -8,9 +8,9 @@ import pytest
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from metadata import schema
-from metadata.deploy import deploy, deployed_version, needs_deploy
 from metadata.package import PackageSpec, build_zip
 from metadata.schema import Field, FieldPermission
+from sync.salesforce_io import deploy, deployed_version, needs_deploy
 
 FAST = {"poll_interval": 0.05, "timeout": 60}
 

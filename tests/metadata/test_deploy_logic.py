@@ -1,6 +1,6 @@
 """Deploy logic that a stand-in cannot easily provoke: options sent, deadlines, the error edge.
 
-A small fake of the simple-salesforce surface ``metadata.deploy`` uses; the end-to-end
+A small fake of the simple-salesforce surface ``sync.salesforce_io`` uses; the end-to-end
 behaviour against the Salesforce stand-in is in test_deploy_emulator.py.
 """
 
@@ -17,7 +17,7 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
-from metadata import deploy as md
+import sync.salesforce_io as md
 from metadata import schema
 from sync.errors import RetryLater, StopCycle
 
@@ -44,7 +44,7 @@ def _details(successes=(), failures=()) -> ET.Element:
 
 
 class FakeSF:
-    """Just enough of simple_salesforce.Salesforce for metadata.deploy."""
+    """Just enough of simple_salesforce.Salesforce for sync.salesforce_io."""
 
     def __init__(self, states=("InProgress", "Succeeded"), account_fields=(), details=None):
         self.states = list(states)

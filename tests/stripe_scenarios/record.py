@@ -26,7 +26,7 @@ __all__ = ["main", "record"]
 RECORDING_TIME = 1_795_694_400
 
 def reader_checkpoint(client: stripe.StripeClient) -> Checkpoint:
-    from sync.stripe_source import StripeSource
+    from sync.stripe_io import StripeSource
 
     def checkpoint(label: str, customer_ids: list[str]) -> None:
         StripeSource(client).fetch(customer_ids)

@@ -1,12 +1,14 @@
 """Deploy the package to an org through the Metadata API, then grant and verify access.
 
+Salesforce I/O, so it lives beside the gateway; the package itself comes from ``metadata``.
+
 Steps: local rule check -> pre-flight (an Account field we would create already exists with
 another type) -> ``sf.deploy`` -> poll ``sf.checkDeployStatus`` until done or the deadline ->
 component table -> assign ``Billing_Sync_Integration`` to the integration user if needed ->
 describe each object we own and check every field is visible (and writable) to that user.
 
-simple-salesforce exceptions are translated here, at the edge, into ``RetryLater`` (network,
-503) and ``StopCycle`` (credentials, permissions, anything the caller cannot retry away).
+Every call goes through ``errors.call``: the one Salesforce error table decides between
+``RetryLater`` (network, 503) and ``StopCycle`` (credentials, permissions, limits).
 """
 
 from __future__ import annotations
@@ -17,39 +19,23 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
-from xml.sax.saxutils import escape
+from typing import Any
 
-import requests
-from simple_salesforce import Salesforce, format_soql
-from simple_salesforce.exceptions import (
-    SalesforceAuthenticationFailed,
-    SalesforceError,
-    SalesforceExpiredSession,
-    SalesforceRefusedRequest,
-)
+from simple_salesforce.api import Salesforce
 
-from metadata import schema
 from metadata.package import PackageSpec, build_zip, check_rules
-from sync.errors import RetryLater, StopCycle
+from metadata.schema import Category
 
-__all__ = [
-    "ComponentResult",
-    "DeployResult",
-    "assign_integration_permission_set",
-    "deploy",
-    "deployed_version",
-    "needs_deploy",
-    "preflight",
-    "verify_access",
-]
+from ..errors import RetryLater, StopCycle
+from .access import INTEGRATION_PERMISSION_SET, assign_integration_permission_set, verify_access
+from .errors import call as _call
+from .version import MD as _MD
+
+__all__ = ["ComponentResult", "DeployResult", "deploy", "preflight"]
 
 log = logging.getLogger(__name__)
 
-INTEGRATION_PERMISSION_SET = "Billing_Sync_Integration"
 TERMINAL_STATES = ("Succeeded", "SucceededPartial", "Failed", "Canceled")
-_MD = "{http://soap.sforce.com/2006/04/metadata}"
-_SOAP_FAULT = "{http://schemas.xmlsoap.org/soap/envelope/}Fault"
 
 # describe() reports SOAP types, the Metadata API speaks CustomField types.
 _DESCRIBE_TYPES = {
@@ -65,7 +51,6 @@ _DESCRIBE_TYPES = {
     "Lookup": "reference",
 }
 
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -102,119 +87,6 @@ class DeployResult:
 
     def table_rows(self) -> list[tuple[str, str, str, str]]:
         return [(c.type, c.name, c.outcome, c.problem) for c in self.components]
-
-
-# --- the edge: simple-salesforce / requests exceptions -> sync.errors ---------------------
-
-
-def _soap_fault(content: Any) -> tuple[str, str]:
-    """(faultcode without prefix, faultstring) of a SOAP fault body, or ("", "")."""
-    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content)
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError:
-        return "", ""
-    fault = root.find(f".//{_SOAP_FAULT}")
-    if fault is None:
-        return "", ""
-    code = (fault.findtext("faultcode") or "").rpartition(":")[2]
-    return code, fault.findtext("faultstring") or ""
-
-
-def _rest_error(content: Any) -> tuple[str, str]:
-    if isinstance(content, list) and content and isinstance(content[0], dict):
-        return str(content[0].get("errorCode", "")), str(content[0].get("message", ""))
-    return _soap_fault(content)
-
-
-def _translate(what: str, exc: Exception) -> Exception:
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-        return RetryLater(
-            f"{what}: cannot reach Salesforce ({type(exc).__name__})", code="CONNECTION"
-        )
-    if isinstance(exc, SalesforceAuthenticationFailed):
-        return StopCycle(f"{what}: authentication failed", code="INVALID_SESSION_ID",
-                         category="Configuration")
-    if not isinstance(exc, SalesforceError):
-        return exc
-    code, message = _rest_error(exc.content)
-    detail = f"{code}: {message}" if code else f"HTTP {exc.status}"
-    if isinstance(exc, SalesforceExpiredSession) or code == "INVALID_SESSION_ID":
-        return StopCycle(f"{what}: the Salesforce session is invalid or expired ({detail})",
-                         code="INVALID_SESSION_ID", category="Configuration")
-    if code == "REQUEST_LIMIT_EXCEEDED":
-        return StopCycle(f"{what}: the org's daily API limit is reached", code=code,
-                         category="Limits")
-    if exc.status == 503 or code in ("SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW"):
-        return RetryLater(f"{what}: Salesforce is unavailable ({detail})", code=code or "503")
-    if isinstance(exc, SalesforceRefusedRequest) or code == "INSUFFICIENT_ACCESS":
-        return StopCycle(
-            f"{what}: refused ({detail}); the deploying user needs the Modify Metadata "
-            "(or Customize Application) and Manage Users permissions",
-            code=code or "403",
-            category="Configuration",
-        )
-    return StopCycle(f"{what}: {detail}", code=code or str(exc.status), category="Configuration")
-
-
-def _call(what: str, fn: Callable[[], T]) -> T:
-    try:
-        return fn()
-    except (SalesforceError, requests.RequestException) as exc:
-        raise _translate(what, exc) from None
-
-
-# --- version marker --------------------------------------------------------------------
-
-
-def _read_metadata_envelope(session_id: str, type_name: str, full_name: str) -> str:
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-        'xmlns:met="http://soap.sforce.com/2006/04/metadata">'
-        f"<soapenv:Header><met:SessionHeader><met:sessionId>{escape(session_id)}"
-        "</met:sessionId></met:SessionHeader></soapenv:Header>"
-        f"<soapenv:Body><met:readMetadata><met:type>{escape(type_name)}</met:type>"
-        f"<met:fullNames>{escape(full_name)}</met:fullNames></met:readMetadata>"
-        "</soapenv:Body></soapenv:Envelope>"
-    )
-
-
-def deployed_version(sf: Salesforce) -> str | None:
-    """The schema version the org carries, from one readMetadata call; None if never deployed.
-
-    The call goes through ``sf.session`` rather than ``sf.mdapi`` (zeep): zeep builds its own
-    HTTP session, which would bypass the CA bundle and re-authentication we configured.
-    """
-    body = _read_metadata_envelope(sf.session_id, "CustomObject", schema.VERSION_MARKER_OBJECT)
-
-    def post() -> requests.Response:
-        resp = sf.session.post(
-            sf.metadata_url,
-            data=body.encode("utf-8"),
-            headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "readMetadata"},
-        )
-        if resp.status_code >= 300:
-            from simple_salesforce.util import exception_handler
-
-            exception_handler(resp, "readMetadata")
-        return resp
-
-    resp = _call("Reading the schema version", post)
-    try:
-        root = ET.fromstring(resp.content)
-    except ET.ParseError:
-        raise StopCycle("Reading the schema version: Salesforce sent a malformed reply",
-                        code="MALFORMED", category="Configuration") from None
-    for record in root.iter(f"{_MD}records"):
-        if record.findtext(f"{_MD}fullName"):
-            return schema.parse_version_marker(record.findtext(f"{_MD}description"))
-    return None
-
-
-def needs_deploy(sf: Salesforce, version: str = schema.SCHEMA_VERSION) -> bool:
-    """True when the org's deployed schema version differs from ``version`` (or is absent)."""
-    return deployed_version(sf) != version
 
 
 # --- pre-flight ------------------------------------------------------------------------
@@ -335,77 +207,6 @@ def _component_results(
     return tuple(sorted(rows, key=lambda c: (order.get(c.outcome, 5), c.type, c.name)))
 
 
-# --- access for the integration user -----------------------------------------------------
-
-
-def _user_id(sf: Salesforce, username: str | None, identity_url: str | None) -> str:
-    if identity_url:
-        # https://login.salesforce.com/id/<org id>/<user id>
-        return identity_url.rstrip("/").rsplit("/", 1)[-1]
-    if username:
-        found = _call(
-            "Finding the integration user",
-            lambda: sf.query(format_soql("SELECT Id FROM User WHERE Username = {}", username)),
-        )
-        if not found["records"]:
-            raise StopCycle(f"No Salesforce user has the username {username}",
-                            code="NOT_FOUND", category="Configuration")
-        return found["records"][0]["Id"]
-    me = _call("Finding the integration user", lambda: sf.restful("chatter/users/me"))
-    return me["id"]
-
-
-def assign_integration_permission_set(
-    sf: Salesforce, username: str | None = None, identity_url: str | None = None
-) -> str:
-    """Assign Billing_Sync_Integration to the user unless it already is: returns what it did."""
-    user_id = _user_id(sf, username, identity_url)
-    found = _call(
-        "Finding the permission set",
-        lambda: sf.query(format_soql("SELECT Id FROM PermissionSet WHERE Name = {}",
-                                     INTEGRATION_PERMISSION_SET)),
-    )
-    if not found["records"]:
-        raise StopCycle(f"Permission set {INTEGRATION_PERMISSION_SET} is not in the org",
-                        code="NOT_FOUND", category="Configuration")
-    ps_id = found["records"][0]["Id"]
-    assigned = _call(
-        "Reading permission set assignments",
-        lambda: sf.query(
-            format_soql(
-                "SELECT Id FROM PermissionSetAssignment "
-                "WHERE AssigneeId = {} AND PermissionSetId = {}",
-                user_id,
-                ps_id,
-            )
-        ),
-    )
-    if assigned["records"]:
-        return "already assigned"
-    _call(
-        "Assigning the permission set",
-        lambda: sf.PermissionSetAssignment.create(
-            {"AssigneeId": user_id, "PermissionSetId": ps_id}
-        ),
-    )
-    return "assigned"
-
-
-def verify_access(sf: Salesforce, spec: PackageSpec) -> list[str]:
-    """Every field we own, visible and writable to the connected user, checked by describe."""
-    problems = []
-    for obj_name, fields in spec.fields_by_object().items():
-        described = _call(f"Describing {obj_name}", lambda o=obj_name: getattr(sf, o).describe())
-        visible = {f["name"]: f for f in described.get("fields", [])}
-        for f in fields:
-            seen = visible.get(f.name)
-            if seen is None:
-                problems.append(f"{obj_name}.{f.name} is not visible to the integration user")
-            elif seen.get("updateable") is False:
-                problems.append(f"{obj_name}.{f.name} is read-only for the integration user")
-    return problems
-
-
 # --- the whole deploy --------------------------------------------------------------------
 
 
@@ -476,7 +277,7 @@ def _deploy(
     deploy_id = started_deploy.get("asyncId")
     if not deploy_id:
         raise StopCycle("Salesforce did not accept the deploy request (no id returned)",
-                        code="DEPLOY", category="Configuration")
+                        code="DEPLOY", category=Category.CONFIGURATION)
     say(f"deploy {deploy_id}: {started_deploy.get('state') or 'Queued'}"
         f"{' (check only)' if check_only else ''}")
 

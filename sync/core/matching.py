@@ -9,39 +9,51 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CUSTOMER_ID", "MatchProblem", "match_accounts"]
+from metadata.schema import Category
+
+from .failures import Failure
+
+__all__ = ["CUSTOMER_ID", "match_accounts", "unknown_customer"]
 
 CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]{1,250}")
 
 
-@dataclass(frozen=True)
-class MatchProblem:
-    account_id: str
-    customer_id: str
-    code: str  # NO_CUSTOMER_ID | MALFORMED_ID | DUPLICATE_ID
-    message: str
+def _problem(account_id: str, customer_id: str, code: str, message: str) -> Failure:
+    # Read off the data, so re-checked every cycle rather than retried.
+    return Failure(Category.MATCHING, code, message, account_id, account_id, customer_id or None,
+                   attempted=False)
+
+
+def unknown_customer(account: Mapping[str, Any], customer_id: str) -> Failure:
+    """The billing system has never heard of the id an Account carries."""
+    return _problem(
+        account["Id"], customer_id, "UNKNOWN_CUSTOMER",
+        f"Stripe has no customer {customer_id} (linked from Account "
+        f"'{account.get('Name')}'). Check the ID for typos or a test/live mix-up; "
+        "the Account is not synced until then.",
+    )
 
 
 def match_accounts(
     accounts: Iterable[Mapping[str, Any]],
-) -> tuple[dict[str, Mapping[str, Any]], list[MatchProblem]]:
-    """Usable Accounts keyed by customer id, and a problem per Account that is not usable."""
+) -> tuple[dict[str, Mapping[str, Any]], list[Failure]]:
+    """Usable Accounts keyed by customer id, and a Matching failure per Account that is not
+    usable (no id, a malformed id, an id shared with another Account)."""
     by_id: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    problems: list[MatchProblem] = []
+    problems: list[Failure] = []
     for account in accounts:
         raw = account.get("Stripe_Customer_Id__c") or ""
         if not raw:
-            problems.append(MatchProblem(
+            problems.append(_problem(
                 account["Id"], "", "NO_CUSTOMER_ID",
                 f"Account '{account.get('Name')}' has no Stripe Customer ID, so there is "
                 "nothing to sync it from. Fill in the field with the customer's cus_ id.",
             ))
             continue
         if not CUSTOMER_ID.fullmatch(raw):
-            problems.append(MatchProblem(
+            problems.append(_problem(
                 account["Id"], raw, "MALFORMED_ID",
                 f"Account '{account.get('Name')}' has Stripe Customer ID {raw!r}, which is not "
                 "a Stripe customer id (cus_ followed by letters and digits, no spaces). Correct "
@@ -56,7 +68,7 @@ def match_accounts(
             continue
         names = ", ".join(f"'{a.get('Name')}' ({a['Id']})" for a in group)
         for account in group:
-            problems.append(MatchProblem(
+            problems.append(_problem(
                 account["Id"], customer_id, "DUPLICATE_ID",
                 f"Stripe customer {customer_id} is linked from {len(group)} Accounts: {names}. "
                 "Keep it on one Account only; none of them is synced until then.",

@@ -1,11 +1,12 @@
 """Stripe billing source: reads customers' subscriptions and returns provider-neutral values.
 
-This is the only module that sees Stripe objects. It translates Stripe errors into the
-engine's hierarchy once, here, and turns everything into ``sync.model`` values.
+This is the only module that sees Stripe objects. Stripe's errors go through the one table in
+``errors``; everything comes out as ``sync.model`` values.
 
-Call economy (DESIGN A6): either one ``status=all`` listing of every subscription in the
-account (100 a page) or one listing per customer, whichever is fewer calls; products,
-coupons and tiered prices are fetched once per cycle and cached.
+Call economy: either one ``status=all`` listing of every subscription in the account (100 a
+page) or one listing per customer, whichever is fewer calls; products, coupons and tiered
+prices are fetched once per fetch (a cycle) and cached for it only, so a long-running daemon
+sees a renamed product on its next cycle.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from typing import Any
 
 import stripe
 
-from .errors import RetryLater, StopCycle
-from .model import BillingSnapshot, Coupon, Customer, Item, Price, Subscription, Tier
-from .retry import backoff_call
+from ..errors import SkipRecord
+from ..model import BillingSnapshot, Coupon, Customer, FetchStats, Item, Price, Subscription, Tier
+from ..retry import backoff_call
+from . import errors
 
 __all__ = ["StripeSource", "choose_strategy"]
 
@@ -53,48 +55,60 @@ def choose_strategy(customers: int, expected_subscriptions: int | None) -> str:
 class StripeSource:
     """Reads billing state for a set of Stripe customer ids."""
 
+    provider = "stripe"
+
     def __init__(
         self, client: stripe.StripeClient, *, sleep: Callable[[float], None] | None = None
     ):
         self.client = client
-        self.calls: Counter[str] = Counter()
         self._sleep = sleep
-        self._products: dict[str, dict] = {}
-        self._coupons: dict[str, dict] = {}
-        self._tiers: dict[str, list[dict]] = {}
-        self.last_strategy = ""
-        self.last_subscription_count = 0
+        self._calls: Counter[str] = Counter()
+        self._products: dict[str, dict[str, Any]] = {}
+        self._coupons: dict[str, dict[str, Any]] = {}
+        self._tiers: dict[str, list[dict[str, Any]]] = {}
 
     # -- public ---------------------------------------------------------------------------
+    def begin_cycle(self) -> None:
+        """Forget the catalog: a long-running daemon must see a renamed product next cycle."""
+        self._products, self._coupons, self._tiers = {}, {}, {}
+
     def fetch(
         self, customer_ids: Iterable[str], *, expected_subscriptions: int | None = None
     ) -> BillingSnapshot:
         ids = sorted(set(customer_ids))
         if not ids:
             return BillingSnapshot()
+        self._calls = Counter()
         strategy = choose_strategy(len(ids), expected_subscriptions)
-        self.last_strategy = strategy
         wanted = set(ids)
-        raw: dict[str, list[dict]] = {cid: [] for cid in ids}
+        raw: dict[str, list[dict[str, Any]]] = {cid: [] for cid in ids}
+        refused: dict[str, str] = {}
+        missing: set[str] = set()
         if strategy == "list_all":
-            count = 0
+            listed = 0
+            # Counted as they stream past: most of the account's subscriptions are not kept.
             for sub in self._list("subscriptions", {"status": "all", "expand": EXPAND}):
-                count += 1
+                listed += 1  # noqa: SIM113
                 if sub["customer"] in wanted:
                     raw[sub["customer"]].append(sub)
-            self.last_subscription_count = count
         else:
             for cid in ids:
-                raw[cid] = list(
-                    self._list("subscriptions", {"customer": cid, "status": "all",
-                                                 "expand": EXPAND})
-                )
-            self.last_subscription_count = sum(len(v) for v in raw.values())
+                try:
+                    raw[cid] = list(self._list(
+                        "subscriptions", {"customer": cid, "status": "all", "expand": EXPAND}))
+                except SkipRecord as exc:
+                    # Stripe refuses to list for an id it rejects (400): that Account's problem.
+                    if exc.code == "resource_missing":
+                        missing.add(cid)
+                    else:
+                        refused[cid] = exc.message
+            listed = sum(len(v) for v in raw.values())
 
         customers: dict[str, Customer] = {}
-        missing: set[str] = set()
         self._load_catalog(raw)
         for cid in ids:
+            if cid in missing or cid in refused:
+                continue
             subs = raw[cid]
             if subs:
                 customers[cid] = Customer(
@@ -109,31 +123,24 @@ class StripeSource:
                 customers[cid] = Customer(
                     id=cid, deleted=bool(found.get("deleted")), name=found.get("name")
                 )
-        return BillingSnapshot(customers=customers, missing=frozenset(missing))
+        return BillingSnapshot(
+            customers=customers,
+            missing=frozenset(missing),
+            refused=refused,
+            stats=FetchStats(strategy, listed, dict(self._calls)),
+        )
 
-    # -- HTTP, error translation -----------------------------------------------------------
-    def _call(self, label: str, fn: Callable[[], Any]) -> dict:
-        def once() -> dict:
-            self.calls[label] += 1
-            try:
-                return fn().to_dict()
-            except stripe.RateLimitError as exc:
-                raise RetryLater(f"Stripe rate limit: {exc.user_message or exc}",
-                                 code="rate_limit", category="Stripe") from None
-            except (stripe.APIConnectionError, stripe.APIError) as exc:
-                raise RetryLater(f"Stripe unavailable: {type(exc).__name__}",
-                                 code=exc.code or "api_error", category="Stripe") from None
-            except (stripe.AuthenticationError, stripe.PermissionError) as exc:
-                raise StopCycle(
-                    f"Stripe refused the API key ({exc.user_message or type(exc).__name__}); "
-                    "check STRIPE_API_KEY and its read permissions",
-                    code=exc.code or "authentication", category="Configuration",
-                ) from None
+    # -- HTTP ------------------------------------------------------------------------------
+    def _call(self, label: str, fn: Callable[[], Any]) -> dict[str, Any]:
+        def once() -> dict[str, Any]:
+            self._calls[label] += 1
+            result: dict[str, Any] = errors.call(lambda: fn().to_dict())
+            return result
 
         kwargs = {"sleep": self._sleep} if self._sleep else {}
         return backoff_call(once, **kwargs)
 
-    def _list(self, resource: str, params: dict) -> Iterator[dict]:
+    def _list(self, resource: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         service = getattr(self.client.v1, resource)
         cursor: str | None = None
         while True:
@@ -148,16 +155,16 @@ class StripeSource:
                 return
             cursor = data[-1]["id"]
 
-    def _retrieve(self, resource: str, obj_id: str, params: dict | None = None) -> dict | None:
+    def _retrieve(self, resource: str, obj_id: str,
+                  params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         service = getattr(self.client.v1, resource)
         try:
             return self._call(f"GET /v1/{resource}/:id",
                               lambda: service.retrieve(obj_id, params=params or {}))
-        except stripe.InvalidRequestError as exc:
+        except SkipRecord as exc:
             if exc.code == "resource_missing":
                 return None
-            raise StopCycle(f"Stripe rejected a request: {exc.user_message or exc}",
-                            code=exc.code or "invalid_request", category="Stripe") from None
+            raise
 
     # -- catalog: products, coupons, tiers, fetched once per cycle ---------------------------
     def _load_catalog(self, raw: dict[str, list[dict]]) -> None:

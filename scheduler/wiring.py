@@ -1,0 +1,74 @@
+"""The one place that assembles the engine from settings: source, gateway, store, alerter,
+cycle. The ``sync`` and ``demo`` commands, the tests and the daemon all build it here.
+
+Clients come in from ``scheduler.clients`` (the only module that builds them) so a caller that
+already holds them (the demo, a test replaying a cassette) passes its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import stripe
+
+from sync.cycle import Cycle, Progress
+from sync.ports import Alerter
+from sync.redact import Redactor
+from sync.report import CycleReport
+from sync.salesforce_io import SalesforceGateway
+from sync.store import StateStore
+from sync.stripe_io import StripeSource
+
+from .clients import SalesforceConnection, build_alerter
+from .settings import Settings
+
+__all__ = ["Engine", "build_engine"]
+
+
+@dataclass
+class Engine:
+    """Everything one cycle needs; close it to release the SQLite file."""
+
+    source: StripeSource
+    gateway: SalesforceGateway
+    store: StateStore
+    alerter: Alerter
+    cycle: Cycle
+
+    def run(self, *, dry_run: bool = False, account_id: str | None = None) -> CycleReport:
+        return self.cycle.run(dry_run=dry_run, account_id=account_id)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def build_engine(
+    settings: Settings,
+    *,
+    stripe_client: stripe.StripeClient,
+    salesforce: SalesforceConnection,
+    redactor: Redactor | None = None,
+    read_only: bool = False,
+    alerter: Alerter | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sleep: Callable[[float], None] | None = None,
+    progress: Progress | None = None,
+) -> Engine:
+    """The engine for ``settings``. ``read_only`` opens the store without writing it (a dry
+    run); ``sleep`` replaces the in-cycle backoff's sleep (tests)."""
+    source = StripeSource(stripe_client, sleep=sleep)
+    gateway = SalesforceGateway(salesforce.sf, sleep=sleep)
+    store = StateStore(settings.db_path, redactor=redactor or Redactor(settings.secrets()),
+                       clock=clock, read_only=read_only)
+    chosen = alerter if alerter is not None else build_alerter(settings)
+    cycle = Cycle(source=source, gateway=gateway, store=store, alerter=chosen, clock=clock,
+                  progress=progress)
+    return Engine(source, gateway, store, chosen, cycle)

@@ -1,0 +1,113 @@
+"""The typed ports between the cycle and its adapters.
+
+The cycle is written against these Protocols only: a billing source (Stripe today; Chargebee
+and Recurly implement the same port), the CRM gateway (Salesforce), the local store and the
+alerter. Tests drive the cycle through in-memory fakes of them as well as through the real
+adapters against the stand-ins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from .core.failures import Failure, FailureRow
+from .model import BillingSnapshot
+
+__all__ = ["Alerter", "BillingSource", "CrmGateway", "Row", "Store", "WriteOutcome"]
+
+Row = dict[str, Any]
+
+
+class BillingSource(Protocol):
+    """Reads provider-neutral billing state for customer ids."""
+
+    provider: str
+
+    def begin_cycle(self) -> None:
+        """A new cycle starts: drop what was cached for the last one (the catalog)."""
+        ...
+
+    def fetch(
+        self, customer_ids: Collection[str], *, expected_subscriptions: int | None = None
+    ) -> BillingSnapshot:
+        """``expected_subscriptions``: the account-wide total the last full listing saw,
+        which tells the source whether listing everything is cheaper than asking each."""
+        ...
+
+
+class WriteOutcome(Protocol):
+    """One record's result of a batch write (``sync.salesforce_io.WriteResult``)."""
+
+    @property
+    def success(self) -> bool: ...
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def category(self) -> Any: ...
+
+    @property
+    def errors(self) -> Sequence[Any]: ...
+
+
+class CrmGateway(Protocol):
+    """Salesforce as the cycle needs it: reads by SOQL, batch writes, a call count."""
+
+    @property
+    def calls(self) -> Mapping[str, int]: ...
+
+    def read_accounts(self, account_id: str | None = None) -> list[Row]: ...
+
+    def read_subscriptions(self, customer_ids: Iterable[str] | None = None) -> list[Row]: ...
+
+    def read_open_errors(self) -> list[Row]: ...
+
+    def update(self, records: Sequence[Row]) -> Sequence[WriteOutcome]: ...
+
+    def upsert(
+        self, sobject: str, key_field: str, records: Sequence[Row]
+    ) -> Sequence[WriteOutcome]: ...
+
+
+class Store(Protocol):
+    """The local SQLite file as the cycle and the alerts use it."""
+
+    def start_run(self, kind: str, *, dry_run: bool, now: datetime) -> int | None: ...
+
+    def finish_run(self, run_id: int | None, *, status: str, counts: dict[str, Any],
+                   api_calls: dict[str, int], duration_s: float, now: datetime) -> None: ...
+
+    def record_many(self, failures: Iterable[Failure], *, now: datetime) -> list[FailureRow]:
+        ...
+
+    def resolve_many(self, fingerprints: Iterable[str], *, now: datetime) -> list[FailureRow]:
+        ...
+
+    def requeue(self, fingerprint: str, *, now: datetime) -> FailureRow | None: ...
+
+    def open_failures(self) -> list[FailureRow]: ...
+
+    def unmirrored(self) -> list[FailureRow]: ...
+
+    def mark_mirrored(self, fingerprints: Iterable[str]) -> None: ...
+
+    def get_cursor(self, name: str) -> str | None: ...
+
+    def set_cursor(self, name: str, value: str, *, now: datetime | None = None) -> None: ...
+
+    def alerted_kinds(self) -> set[tuple[str, str]]: ...
+
+    def mark_alerted(self, kind: tuple[str, str], *, now: datetime | None = None) -> None: ...
+
+    def alert_sent_at(self, key: str) -> datetime | None: ...
+
+    def mark_alert_sent(self, key: str, *, now: datetime) -> None: ...
+
+
+class Alerter(Protocol):
+    def send(self, text: str, *, blocks: list[dict[str, Any]] | None = None) -> bool:
+        """Post one message. Must not raise; False means it was not delivered."""
+        ...

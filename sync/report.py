@@ -1,0 +1,76 @@
+"""What one cycle did: the typed report the CLI prints, the run history stores and the
+alerts read."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .core.diff import RecordChange
+from .core.failures import Failure, FailureRow
+
+__all__ = ["CycleReport"]
+
+
+@dataclass
+class CycleReport:
+    kind: str  # full | account
+    started: datetime
+    dry_run: bool = False
+    accounts_read: int = 0
+    accounts_matched: int = 0
+    accounts_changed: int = 0
+    subscriptions_changed: int = 0
+    written: int = 0
+    deferred: int = 0
+    resolved: int = 0
+    errors: Counter[str] = field(default_factory=Counter)  # by category, seen this cycle
+    recorded: list[FailureRow] = field(default_factory=list)  # rows written this cycle
+    api_calls: dict[str, int] = field(default_factory=dict)
+    strategy: str = ""
+    duration_s: float = 0.0
+    changes: list[RecordChange] = field(default_factory=list)
+    account_names: dict[str, str] = field(default_factory=dict)  # Id -> Name, for display
+    stop: Failure | None = None  # what stopped the cycle, if anything did
+
+    @property
+    def stopped(self) -> str | None:
+        return self.stop.message if self.stop else None
+
+    @property
+    def new_failures(self) -> list[FailureRow]:
+        """Failures that opened a new episode this cycle."""
+        return [r for r in self.recorded if r.is_new]
+
+    @property
+    def newly_dead(self) -> list[FailureRow]:
+        return [r for r in self.recorded if r.newly_dead]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.stop or sum(self.errors.values()) else 0
+
+    @property
+    def outcome(self) -> str:
+        return "stopped" if self.stop else ("failures" if self.exit_code else "ok")
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "started": self.started.isoformat(),
+            "dry_run": self.dry_run,
+            "accounts_read": self.accounts_read,
+            "accounts_matched": self.accounts_matched,
+            "accounts_changed": self.accounts_changed,
+            "subscriptions_changed": self.subscriptions_changed,
+            "records_written": self.written,
+            "records_deferred": self.deferred,
+            "errors_resolved": self.resolved,
+            "errors_by_category": {str(k): v for k, v in self.errors.items()},
+            "api_calls": self.api_calls,
+            "stripe_strategy": self.strategy,
+            "duration_s": round(self.duration_s, 3),
+            "stopped": self.stopped,
+        }

@@ -1,0 +1,90 @@
+"""The integration user's access: the permission set assigned, every field checked by
+describe (a freshly deployed field is invisible to the API until field-level security
+grants it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simple_salesforce.api import Salesforce
+from simple_salesforce.format import format_soql
+
+from metadata.package import PackageSpec
+from metadata.schema import Category
+
+from ..errors import StopCycle
+from .errors import call as _call
+
+__all__ = ["INTEGRATION_PERMISSION_SET", "assign_integration_permission_set", "verify_access"]
+
+INTEGRATION_PERMISSION_SET = "Billing_Sync_Integration"
+
+
+def _user_id(sf: Salesforce, username: str | None, identity_url: str | None) -> str:
+    if identity_url:
+        # https://login.salesforce.com/id/<org id>/<user id>
+        return identity_url.rstrip("/").rsplit("/", 1)[-1]
+    if username:
+        found = _call(
+            "Finding the integration user",
+            lambda: sf.query(format_soql("SELECT Id FROM User WHERE Username = {}", username)),
+        )
+        if not found["records"]:
+            raise StopCycle(f"No Salesforce user has the username {username}",
+                            code="NOT_FOUND", category=Category.CONFIGURATION)
+        user_id: str = found["records"][0]["Id"]
+        return user_id
+    me: dict[str, Any] = _call("Finding the integration user",
+                               lambda: sf.restful("chatter/users/me"))
+    return str(me["id"])
+
+
+def assign_integration_permission_set(
+    sf: Salesforce, username: str | None = None, identity_url: str | None = None
+) -> str:
+    """Assign Billing_Sync_Integration to the user unless it already is: returns what it did."""
+    user_id = _user_id(sf, username, identity_url)
+    found = _call(
+        "Finding the permission set",
+        lambda: sf.query(format_soql("SELECT Id FROM PermissionSet WHERE Name = {}",
+                                     INTEGRATION_PERMISSION_SET)),
+    )
+    if not found["records"]:
+        raise StopCycle(f"Permission set {INTEGRATION_PERMISSION_SET} is not in the org",
+                        code="NOT_FOUND", category=Category.CONFIGURATION)
+    ps_id = found["records"][0]["Id"]
+    assigned = _call(
+        "Reading permission set assignments",
+        lambda: sf.query(
+            format_soql(
+                "SELECT Id FROM PermissionSetAssignment "
+                "WHERE AssigneeId = {} AND PermissionSetId = {}",
+                user_id,
+                ps_id,
+            )
+        ),
+    )
+    if assigned["records"]:
+        return "already assigned"
+    _call(
+        "Assigning the permission set",
+        lambda: sf.PermissionSetAssignment.create(
+            {"AssigneeId": user_id, "PermissionSetId": ps_id}
+        ),
+    )
+    return "assigned"
+
+
+def verify_access(sf: Salesforce, spec: PackageSpec) -> list[str]:
+    """Every field we own, visible and writable to the connected user, checked by describe."""
+    problems = []
+    for obj_name, fields in spec.fields_by_object().items():
+        described = _call(f"Describing {obj_name}", lambda o=obj_name: getattr(sf, o).describe())
+        visible = {f["name"]: f for f in described.get("fields", [])}
+        for f in fields:
+            seen = visible.get(f.name)
+            if seen is None:
+                problems.append(f"{obj_name}.{f.name} is not visible to the integration user")
+            elif seen.get("updateable") is False:
+                problems.append(f"{obj_name}.{f.name} is read-only for the integration user")
+    return problems

@@ -1,0 +1,191 @@
+"""The Salesforce gateway: the SOQL reads and sObject Collections writes of a cycle.
+
+The only module of the engine that reads and writes records through simple-salesforce.
+Errors go through the one table in ``errors``: whole-call failures become RetryLater /
+StopCycle; per-record failures come back as ``WriteResult`` values, each with its category.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from simple_salesforce.api import Salesforce
+from simple_salesforce.format import format_soql
+
+from metadata import schema
+from metadata.schema import Category
+
+from ..retry import backoff_call, retry_delay
+from . import errors
+
+__all__ = ["BATCH", "RecordError", "SalesforceGateway", "WriteResult"]
+
+T = TypeVar("T")
+Row = dict[str, Any]
+
+log = logging.getLogger(__name__)
+
+BATCH = 200  # sObject Collections take at most 200 records a call
+LOCK_ATTEMPTS = 3  # sends of a record that keeps failing on UNABLE_TO_LOCK_ROW, in one cycle
+RETRYABLE_RECORD_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
+
+
+@dataclass(frozen=True)
+class RecordError:
+    code: str
+    message: str
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    key: str  # the Stripe id or Salesforce Id the record was written by
+    success: bool
+    record_id: str | None = None
+    created: bool = False
+    errors: tuple[RecordError, ...] = ()
+    category: Category | None = None  # of the first error, decided here at the edge
+
+    @property
+    def retryable(self) -> bool:
+        return bool(self.errors) and all(e.code in RETRYABLE_RECORD_ERRORS for e in self.errors)
+
+    @property
+    def code(self) -> str:
+        return self.errors[0].code if self.errors else ("" if self.success else "UNKNOWN")
+
+
+def _soql_fields(sobject: str, extra: Sequence[str]) -> str:
+    names = list(extra) + [f.name for f in schema.owned_fields(sobject) if f.name not in extra]
+    return ", ".join(names)
+
+
+class SalesforceGateway:
+    def __init__(self, sf: Salesforce, *, sleep: Callable[[float], None] | None = None):
+        self.sf = sf
+        self.calls: Counter[str] = Counter()
+        self._backoff = {"sleep": sleep} if sleep else {}
+        self._sleep = sleep or time.sleep
+
+    # -- reads -----------------------------------------------------------------------------
+    def read_accounts(self, account_id: str | None = None) -> list[Row]:
+        fields = _soql_fields("Account", ["Id", "Name", "Stripe_Customer_Id__c"])
+        if account_id:
+            soql = format_soql(f"SELECT {fields} FROM Account WHERE Id = {{}}", account_id)
+        else:
+            soql = f"SELECT {fields} FROM Account WHERE Stripe_Customer_Id__c != null ORDER BY Id"
+        return list(self._query(soql))
+
+    def read_subscriptions(self, customer_ids: Iterable[str] | None = None) -> list[Row]:
+        sub = schema.SUBSCRIPTION
+        fields = _soql_fields(sub.name, ["Id", "Name"])
+        if customer_ids is None:
+            soql = f"SELECT {fields} FROM {sub.name} ORDER BY Id"
+            return list(self._query(soql))
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return []
+        soql = format_soql(
+            f"SELECT {fields} FROM {sub.name} WHERE Stripe_Customer_Id__c IN {{}} ORDER BY Id",
+            ids,
+        )
+        return list(self._query(soql))
+
+    def read_open_errors(self) -> list[Row]:
+        err = schema.SYNC_ERROR
+        soql = (
+            f"SELECT Id, Name, Fingerprint__c, Status__c, Attempts__c, Retry_Requested__c, "
+            f"Account__c, Stripe_Customer_Id__c FROM {err.name} "
+            "WHERE Status__c IN ('Open', 'Retrying') ORDER BY Id"
+        )
+        return list(self._query(soql))
+
+    def _query(self, soql: str) -> Iterator[Row]:
+        records, url = self._call("query", lambda: _page(self.sf.query(soql)))
+        while True:
+            yield from records
+            if url is None:
+                return
+            records, url = self._call(
+                "query", lambda u=url: _page(self.sf.query_more(u, identifier_is_url=True)))
+
+    # -- writes ----------------------------------------------------------------------------
+    def update(self, records: Sequence[Row]) -> list[WriteResult]:
+        """Update by Id (Accounts: never upserted, so a typo can't create one)."""
+        return self._collections("composite/sobjects", records, key_field="Id")
+
+    def upsert(self, sobject: str, key_field: str, records: Sequence[Row]) -> list[WriteResult]:
+        return self._collections(f"composite/sobjects/{sobject}/{key_field}", records,
+                                 key_field=key_field)
+
+    def _collections(
+        self, path: str, records: Sequence[Row], *, key_field: str
+    ) -> list[WriteResult]:
+        """Write in batches of 200; records that failed only on a row lock are re-sent, with
+        backoff, up to LOCK_ATTEMPTS times before their failure is handed to the caller."""
+        results: list[WriteResult | None] = [None] * len(records)
+        pending = list(range(len(records)))
+        for attempt in range(1, LOCK_ATTEMPTS + 1):
+            if attempt > 1:
+                self._sleep(retry_delay(attempt - 1, base=1.0, cap=8.0))
+            for start in range(0, len(pending), BATCH):
+                chunk = pending[start:start + BATCH]
+                for index, result in zip(chunk, self._batch(path, [records[i] for i in chunk],
+                                                            key_field), strict=True):
+                    results[index] = result
+            pending = [i for i in pending if (r := results[i]) is not None and r.retryable]
+            if not pending:
+                break
+        return [r for r in results if r is not None]
+
+    def _batch(self, path: str, batch: list[Row], key_field: str) -> list[WriteResult]:
+        body = {"allOrNone": False, "records": batch}
+        label = "PATCH " + ("composite/sobjects" if key_field == "Id" else path)
+        return self._call(label, lambda: _results(
+            batch, self.sf.restful(path, method="PATCH", json=body), key_field))
+
+    def _call(self, label: str, fn: Callable[[], T]) -> T:
+        """One API call (counted), translated through the error table, retried with backoff
+        while it says RetryLater."""
+        def once() -> T:
+            self.calls[label] += 1
+            return errors.call("", fn)
+
+        return backoff_call(once, **self._backoff)
+
+
+def _page(answer: Any) -> tuple[list[Row], str | None]:
+    """One SOQL page: its records (attributes dropped) and the next page's URL, if any."""
+    records = []
+    for record in answer["records"]:
+        record.pop("attributes", None)
+        records.append(record)
+    more = not answer.get("done", True) and answer.get("nextRecordsUrl")
+    return records, (str(answer["nextRecordsUrl"]) if more else None)
+
+
+def _results(batch: list[Row], answer: Any, key_field: str) -> list[WriteResult]:
+    if not isinstance(answer, list) or len(answer) != len(batch):
+        raise ValueError(f"{len(batch)} records sent, {type(answer).__name__} returned")
+    out = []
+    for record, outcome in zip(batch, answer, strict=True):
+        errs = tuple(
+            RecordError(e.get("statusCode", ""), e.get("message", ""),
+                        tuple(e.get("fields") or ()))
+            for e in outcome.get("errors") or ()
+        )
+        out.append(WriteResult(
+            key=record.get(key_field) or "",
+            success=bool(outcome.get("success")),
+            record_id=outcome.get("id"),
+            created=bool(outcome.get("created")),
+            errors=errs,
+            category=None if outcome.get("success") else errors.record_category(
+                errs[0].code if errs else ""),
+        ))
+    return out

@@ -1,0 +1,187 @@
+"""The local SQLite file: run history, cursors, the failure queue, dead letters, alert memory.
+
+Salesforce is where people look; this file is where nothing is lost. ``StateStore`` is the one
+object the engine holds; the tables live in ``failures`` and ``history``, the file itself
+(connection, migrations, transactions) in ``database``.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..core.failures import Failure, FailureRow
+from ..redact import Redactor
+from ..retry import retry_delay
+from .database import SCHEMA_VERSION, StoreError, connect, transaction, ts
+from .failures import FailureTable
+from .history import History
+
+__all__ = ["SCHEMA_VERSION", "StateStore", "StoreError"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(method: F) -> F:
+    @functools.wraps(method)
+    def wrapper(self: StateStore, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class StateStore:
+    """One SQLite file. The connection may be used from any thread (a scheduler runs jobs in
+    a worker thread), one call at a time: every public method holds the store's lock.
+
+    ``read_only`` opens the file without ever writing it (a dry run beside a real cycle):
+    every write raises ``StoreError``.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        rand: Callable[[], float] = random.random,
+        redactor: Redactor | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        read_only: bool = False,
+    ):
+        self.path = Path(path)
+        self.read_only = read_only
+        self._clock = clock
+        self._lock = threading.RLock()
+        self.db = connect(self.path, read_only=read_only)
+        self._failures = FailureTable(self.db, self.path, redactor or Redactor(),
+                                      lambda attempts: retry_delay(attempts, rand=rand))
+        self._history = History(self.db, self.path)
+
+    @_locked
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ runs
+
+    @_locked
+    def start_run(self, kind: str, *, dry_run: bool, now: datetime) -> int | None:
+        """A new run row, or None for a read-only store (a dry run records no run)."""
+        if self.read_only:
+            return None
+        return self._history.start_run(kind, dry_run=dry_run, now=now)
+
+    @_locked
+    def finish_run(self, run_id: int | None, *, status: str, counts: dict[str, Any],
+                   api_calls: dict[str, int], duration_s: float, now: datetime) -> None:
+        if run_id is None:
+            return
+        self._history.finish_run(run_id, status=status, counts=counts, api_calls=api_calls,
+                                 duration_s=duration_s, now=now)
+
+    @_locked
+    def runs(self, limit: int = 20, *, kind: str | None = None) -> list[dict[str, Any]]:
+        return self._history.runs(limit, kind=kind)
+
+    # ------------------------------------------------------------------ failures
+
+    @_locked
+    def record(self, failure: Failure, *, now: datetime) -> FailureRow:
+        return self._failures.record(failure, now)
+
+    @_locked
+    def record_many(self, failures: Iterable[Failure], *, now: datetime) -> list[FailureRow]:
+        return self._failures.record_many(failures, now)
+
+    @_locked
+    def resolve(self, fingerprint: str, *, now: datetime) -> FailureRow | None:
+        """Mark an unresolved failure resolved (dead letters too: if the record now writes
+        cleanly the problem is gone); None when unknown or already resolved."""
+        done = self._failures.resolve([fingerprint], now)
+        return done[0] if done else None
+
+    @_locked
+    def resolve_many(self, fingerprints: Iterable[str], *, now: datetime) -> list[FailureRow]:
+        return self._failures.resolve(fingerprints, now)
+
+    @_locked
+    def requeue(self, fingerprint: str, *, now: datetime) -> FailureRow | None:
+        return self._failures.requeue(fingerprint, now)
+
+    @_locked
+    def failure(self, fingerprint: str) -> FailureRow | None:
+        return self._failures.get(fingerprint)
+
+    @_locked
+    def open_failures(self) -> list[FailureRow]:
+        """Every unresolved failure, dead letters included, oldest first."""
+        return self._failures.unresolved()
+
+    @_locked
+    def dead_letters(self) -> list[FailureRow]:
+        return self._failures.select("status = 'dead'", (), "last_seen")
+
+    @_locked
+    def due_retries(self, now: datetime) -> list[FailureRow]:
+        """Open/retrying failures whose next attempt is due, the longest-waiting first."""
+        return self._failures.select("status IN ('open', 'retrying') AND next_retry <= ?",
+                                     (ts(now),), "next_retry")
+
+    @_locked
+    def unmirrored(self) -> list[FailureRow]:
+        """Rows whose latest state Salesforce's Sync_Error__c does not show yet."""
+        return self._failures.select("mirrored = 0", (), "last_seen")
+
+    @_locked
+    def mark_mirrored(self, fingerprints: Iterable[str]) -> None:
+        self._failures.mark_mirrored(fingerprints)
+
+    @_locked
+    def failure_counts(self) -> dict[str, int]:
+        """Number of failures per status (for the status command)."""
+        return self._failures.counts()
+
+    @_locked
+    def prune(self, *, before: datetime) -> int:
+        """Delete runs started and failures resolved (and mirrored) before ``before``.
+
+        Unresolved or unmirrored failures are never deleted. Returns the rows removed.
+        """
+        with transaction(self.db, self.path) as conn:
+            return self._history.prune_runs(conn, before) + self._failures.prune(conn, before)
+
+    # ------------------------------------------------------------------ cursors, alerts
+
+    @_locked
+    def get_cursor(self, name: str) -> str | None:
+        return self._history.get_cursor(name)
+
+    @_locked
+    def set_cursor(self, name: str, value: str, *, now: datetime | None = None) -> None:
+        self._history.set_cursor(name, value, now=now or self._clock())
+
+    @_locked
+    def alerted_kinds(self) -> set[tuple[str, str]]:
+        return self._history.alerted_kinds()
+
+    @_locked
+    def mark_alerted(self, kind: tuple[str, str], *, now: datetime | None = None) -> None:
+        self._history.mark_alerted(kind, now=now or self._clock())
+
+    @_locked
+    def alert_sent_at(self, key: str) -> datetime | None:
+        return self._history.alert_sent_at(key)
+
+    @_locked
+    def mark_alert_sent(self, key: str, *, now: datetime) -> None:
+        self._history.mark_alert_sent(key, now=now)
