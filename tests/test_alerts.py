@@ -206,8 +206,8 @@ def test_unreachable_slack_does_not_break_the_cycle(store, webhook, slack, caplo
         port = s.getsockname()[1]  # closed again when the block ends: connection refused
     alerter = SlackWebhookAlerter(f"http://127.0.0.1:{port}{WEBHOOK_PATH}", timeout=2)
     with caplog.at_level(logging.WARNING):
-        assert alert_cycle(alerter, store, report([fail(store, "a1")], stop=stop("Stripe is down", "api_error", "Stripe")),
-                           now=T0) == 0
+        down = stop("Stripe is down", "api_error", "Stripe")
+        assert alert_cycle(alerter, store, report([fail(store, "a1")], stop=down), now=T0) == 0
     assert "not delivered" in caplog.text
     # Nothing was remembered as sent: once Slack answers, the stop and the kind go out.
     assert alert_cycle(webhook, store, report(stop=stop("Stripe is down", "api_error", "Stripe")),

@@ -8,9 +8,9 @@ import pytest
 
 from metadata.schema import Category
 from sync.errors import RetryLater, SkipRecord
+from sync.retry import MAX_ATTEMPTS, backoff_call, gives_up, retry_delay
 
 WRITE = Category.SALESFORCE_WRITE
-from sync.retry import MAX_ATTEMPTS, backoff_call, gives_up, retry_delay
 
 
 def test_first_attempt_waits_between_half_base_and_base():

@@ -324,7 +324,7 @@ def test_a_read_only_store_never_writes_the_file(tmp_path):
     with StateStore(path, read_only=True) as ro:
         assert [r.fingerprint for r in ro.open_failures()] == ["fp-1"]
         assert ro.start_run("full", dry_run=True, now=T0) is None
-        with pytest.raises(StoreError, match="read-only|readonly"):
+        with pytest.raises(StoreError, match=r"read-only|readonly"):
             fail(ro, "fp-2")
     assert path.read_bytes() == before
     with StateStore(tmp_path / "never-created.db", read_only=True) as empty:
