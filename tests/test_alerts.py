@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from standins.slack import SlackStandIn
 from sync.alerts import (
     MAX_KIND_MESSAGES,
     MESSAGE_LIMIT,
@@ -18,7 +19,6 @@ from sync.alerts import (
 )
 from sync.retry import MAX_ATTEMPTS
 from sync.store import StateStore
-from tests.slack_fake import FakeSlack
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WEBHOOK_PATH = "/services/T/B/X"
@@ -28,9 +28,9 @@ LIST_VIEW = "open the 'Open sync errors' list view in Salesforce"
 
 @pytest.fixture
 def slack():
-    fake = FakeSlack()
-    yield fake
-    fake.close()
+    standin = SlackStandIn()
+    yield standin
+    standin.close()
 
 
 @pytest.fixture

@@ -29,14 +29,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx) -> int:
     from scheduler.clients import build_salesforce, build_stripe
     from scheduler.settings import load_settings
-    from sync.emulators.env import stand_in_environment
-    from sync.emulators.salesforce import SalesforceEmulator
-    from sync.emulators.stripe import StripeEmulator
+    from standins.env import stand_in_environment
+    from standins.salesforce import SalesforceStandIn
+    from standins.stripe import StripeStandIn
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="billing-sync-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with StripeEmulator() as stripe_emu, SalesforceEmulator(workdir) as sf_emu:
+    with StripeStandIn() as stripe_emu, SalesforceStandIn(workdir) as sf_emu:
         settings = load_settings(
             stand_in_environment(stripe_emu, sf_emu, workdir / "billing-sync.db"))
         ctx.out(f"Stripe stand-in at {stripe_emu.base_url}; Salesforce stand-in at "
@@ -58,7 +58,7 @@ class _Demo:
 
     def play(self) -> int:
         from metadata.deploy import deploy
-        from sync.emulators.demo_data import apply_changes, seed_stripe
+        from standins.demo_data import apply_changes, seed_stripe
 
         self.step("1. Deploy billing-sync's metadata (objects, fields, permission sets)")
         result = deploy(self.conn.sf, username=self.username, poll_interval=0.05,

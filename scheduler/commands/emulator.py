@@ -24,11 +24,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx) -> int:
     if args.service == "stripe":
-        from sync.emulators.stripe import serve_forever
+        from standins.stripe import serve_forever
 
         serve_forever(port=args.port or 12111, out=ctx.out)
         return 0
-    from sync.emulators.salesforce.cli import serve
+    from standins.salesforce.cli import serve
 
     args.dir.mkdir(parents=True, exist_ok=True)
     return serve(args.port, args.dir, out=sys.stdout)

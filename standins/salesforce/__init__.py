@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING
 from .org import Org
 
 if TYPE_CHECKING:
-    from .server import SalesforceEmulator
+    from .server import SalesforceStandIn
 
-__all__ = ["Org", "SalesforceEmulator"]
+__all__ = ["Org", "SalesforceStandIn"]
 
 
 def __getattr__(name: str) -> object:
     # The HTTP server (ssl, trustme, jwt) loads only when asked for, so the Metadata side and
     # unit tests of the org import nothing they do not use.
-    if name == "SalesforceEmulator":
-        from .server import SalesforceEmulator
+    if name == "SalesforceStandIn":
+        from .server import SalesforceStandIn
 
-        return SalesforceEmulator
+        return SalesforceStandIn
     raise AttributeError(name)

@@ -41,11 +41,11 @@ def _with_field(spec: PackageSpec, obj_name: str, field: Field, grant: bool) -> 
     return dataclasses.replace(spec, objects=objects, permission_sets=permission_sets)
 
 
-def test_first_deploy_creates_everything_and_every_field_is_usable(emulator, sf):
+def test_first_deploy_creates_everything_and_every_field_is_usable(standin, sf):
     assert needs_deploy(sf)
     assert deployed_version(sf) is None
     lines: list[str] = []
-    result = deploy(sf, username=emulator.username, progress=lines.append, **FAST)
+    result = deploy(sf, username=standin.username, progress=lines.append, **FAST)
     assert result.ok, (result.problems, result.failures)
     assert result.permission_set == "assigned"
     assert result.components and {c.outcome for c in result.components} == {"created"}
@@ -72,10 +72,10 @@ def test_first_deploy_creates_everything_and_every_field_is_usable(emulator, sf)
     assert name.startswith("SE-") and len(name) == len("SE-000000")
 
 
-def test_second_deploy_is_a_no_op(emulator, sf):
-    assert deploy(sf, username=emulator.username, **FAST).ok
+def test_second_deploy_is_a_no_op(standin, sf):
+    assert deploy(sf, username=standin.username, **FAST).ok
     sf.Account.create({"Name": "Kept", "MRR__c": 10})
-    again = deploy(sf, username=emulator.username, **FAST)
+    again = deploy(sf, username=standin.username, **FAST)
     assert again.ok
     assert again.permission_set == "already assigned"
     assert {c.outcome for c in again.components} == {"unchanged"}
@@ -83,8 +83,8 @@ def test_second_deploy_is_a_no_op(emulator, sf):
     assert rows[0]["MRR__c"] == 10
 
 
-def test_check_only_validates_and_changes_nothing(emulator, sf):
-    result = deploy(sf, check_only=True, username=emulator.username, **FAST)
+def test_check_only_validates_and_changes_nothing(standin, sf):
+    result = deploy(sf, check_only=True, username=standin.username, **FAST)
     assert result.status == "Succeeded" and result.check_only
     assert result.permission_set == ""
     assert needs_deploy(sf)
@@ -92,15 +92,15 @@ def test_check_only_validates_and_changes_nothing(emulator, sf):
         sf.query("SELECT Id FROM Subscription__c")
 
 
-def test_a_later_version_adds_a_field_in_place(emulator, sf):
-    assert deploy(sf, username=emulator.username, **FAST).ok
+def test_a_later_version_adds_a_field_in_place(standin, sf):
+    assert deploy(sf, username=standin.username, **FAST).ok
     sf.Subscription__c.create({"Name": "Basic", "Stripe_Subscription_Id__c": "sub_old"})
     v2 = _with_field(
         PackageSpec.current(), "Subscription__c",
         Field("Coupon__c", "Text", "Coupon", length=255), grant=True,
     ).with_version("2")
     assert needs_deploy(sf, version="2")
-    result = deploy(sf, spec=v2, username=emulator.username, **FAST)
+    result = deploy(sf, spec=v2, username=standin.username, **FAST)
     assert result.ok, (result.problems, result.failures)
     outcomes = {(c.type, c.name): c.outcome for c in result.components}
     assert outcomes[("CustomField", "Subscription__c.Coupon__c")] == "created"
@@ -110,7 +110,7 @@ def test_a_later_version_adds_a_field_in_place(emulator, sf):
     assert deployed_version(sf) == "2"
 
 
-def test_a_broken_package_reports_every_component_failure_and_applies_nothing(emulator, sf):
+def test_a_broken_package_reports_every_component_failure_and_applies_nothing(standin, sf):
     broken = _with_field(
         PackageSpec.current(), "Sync_Error__c",
         Field("Too_Long__c", "Text", "Too long", length=300), grant=False,
@@ -119,7 +119,7 @@ def test_a_broken_package_reports_every_component_failure_and_applies_nothing(em
         broken, "Subscription__c",
         Field("No_Lines__c", "LongTextArea", "No lines", length=1000), grant=False,
     )
-    result = deploy(sf, zip_bytes=build_zip(broken), username=emulator.username, **FAST)
+    result = deploy(sf, zip_bytes=build_zip(broken), username=standin.username, **FAST)
     assert result.status == "Failed" and not result.ok
     failed = {c.name: c for c in result.failures}
     assert "Sync_Error__c.Too_Long__c" in failed
@@ -129,7 +129,7 @@ def test_a_broken_package_reports_every_component_failure_and_applies_nothing(em
     assert needs_deploy(sf)  # rolled back: not even the sound components landed
 
 
-def test_preflight_stops_when_an_account_field_exists_with_another_type(emulator, sf):
+def test_preflight_stops_when_an_account_field_exists_with_another_type(standin, sf):
     # Someone else's Account.MRR__c, a Text field, is already in the org (and visible).
     theirs = dataclasses.replace(
         PackageSpec.current(),
@@ -138,7 +138,7 @@ def test_preflight_stops_when_an_account_field_exists_with_another_type(emulator
             for f in schema.ACCOUNT_FIELDS
         ),
     )
-    assert deploy(sf, zip_bytes=build_zip(theirs), username=emulator.username, **FAST).ok
-    result = deploy(sf, username=emulator.username, **FAST)
+    assert deploy(sf, zip_bytes=build_zip(theirs), username=standin.username, **FAST).ok
+    result = deploy(sf, username=standin.username, **FAST)
     assert result.status == "PreflightFailed"
     assert any("Account.MRR__c already exists as a string" in p for p in result.problems)

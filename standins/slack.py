@@ -7,17 +7,17 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
-__all__ = ["FakeSlack"]
+__all__ = ["SlackStandIn"]
 
 
-class FakeSlack:
+class SlackStandIn:
     """Records every POST; answers with ``status`` and ``body`` (changeable mid-test)."""
 
     def __init__(self) -> None:
         self.posts: list[dict] = []
         self.status = 200
         self.body = b"ok"
-        fake = self
+        standin = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
@@ -27,14 +27,14 @@ class FakeSlack:
                     body = json.loads(raw)
                 else:
                     body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-                fake.posts.append({"path": self.path, "headers": dict(self.headers),
+                standin.posts.append({"path": self.path, "headers": dict(self.headers),
                                    "body": body})
-                self.send_response(fake.status)
+                self.send_response(standin.status)
                 self.send_header("Content-Type", "application/json"
-                                 if fake.body.startswith(b"{") else "text/plain")
-                self.send_header("Content-Length", str(len(fake.body)))
+                                 if standin.body.startswith(b"{") else "text/plain")
+                self.send_header("Content-Length", str(len(standin.body)))
                 self.end_headers()
-                self.wfile.write(fake.body)
+                self.wfile.write(standin.body)
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -7,10 +7,10 @@ from dataclasses import replace
 import pytest
 from sf_support import ERR, SUB, billing_change
 
-from sync.emulators.salesforce.components import FieldSpec, MetadataChange, PermissionSetSpec
-from sync.emulators.salesforce.org import Org
-from sync.emulators.salesforce.query import QueryEngine
-from sync.emulators.salesforce.sferrors import SfError
+from standins.salesforce.components import FieldSpec, MetadataChange, PermissionSetSpec
+from standins.salesforce.org import Org
+from standins.salesforce.query import QueryEngine
+from standins.salesforce.sferrors import SfError
 
 USER = "integration@billing-sync.example"
 

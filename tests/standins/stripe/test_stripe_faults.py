@@ -9,73 +9,73 @@ import requests
 import stripe
 
 
-def test_counters_per_endpoint_template_and_reset(emu, client, make_customer) -> None:
+def test_counters_per_endpoint_template_and_reset(standin, client, make_customer) -> None:
     cus = make_customer()
     client.v1.customers.retrieve(cus.id)
     client.v1.customers.retrieve(cus.id)
     client.v1.subscriptions.list()
-    assert emu.counters["GET /v1/customers/{id}"] == 2
-    assert emu.counters["GET /v1/subscriptions"] == 1
-    assert emu.total_requests() == 4
-    emu.reset_counters()
-    assert emu.counters == {} and emu.total_requests() == 0
+    assert standin.counters["GET /v1/customers/{id}"] == 2
+    assert standin.counters["GET /v1/subscriptions"] == 1
+    assert standin.total_requests() == 4
+    standin.reset_counters()
+    assert standin.counters == {} and standin.total_requests() == 0
 
 
-def test_injected_429_is_not_retried_by_stripe_python(emu) -> None:
-    client = stripe.StripeClient(emu.api_key, base_addresses={"api": emu.base_url},
+def test_injected_429_is_not_retried_by_stripe_python(standin) -> None:
+    client = stripe.StripeClient(standin.api_key, base_addresses={"api": standin.base_url},
                                  max_network_retries=2)  # fmt: skip
-    emu.fail_next(1, status=429)
+    standin.fail_next(1, status=429)
     with pytest.raises(stripe.RateLimitError) as exc:
         client.v1.customers.list()
     assert exc.value.http_status == 429
     assert exc.value.json_body["error"]["code"] == "rate_limit"
-    assert emu.total_requests() == 1  # a plain 429 is not retried by the library
+    assert standin.total_requests() == 1  # a plain 429 is not retried by the library
     assert client.v1.customers.list().data == []  # the fault is spent
 
 
-def test_injected_500_is_retried_when_retries_are_on(emu) -> None:
-    retrying = stripe.StripeClient(emu.api_key, base_addresses={"api": emu.base_url},
+def test_injected_500_is_retried_when_retries_are_on(standin) -> None:
+    retrying = stripe.StripeClient(standin.api_key, base_addresses={"api": standin.base_url},
                                    max_network_retries=2)  # fmt: skip
-    emu.fail_next(2, status=500)
+    standin.fail_next(2, status=500)
     assert retrying.v1.customers.list().data == []
-    assert emu.counters["GET /v1/customers"] == 3
-    plain = stripe.StripeClient(emu.api_key, base_addresses={"api": emu.base_url})
-    emu.fail_next(1, status=500)
+    assert standin.counters["GET /v1/customers"] == 3
+    plain = stripe.StripeClient(standin.api_key, base_addresses={"api": standin.base_url})
+    standin.fail_next(1, status=500)
     with pytest.raises(stripe.APIError):
         plain.v1.customers.list()
 
 
-def test_latency_is_added_per_request(emu, client) -> None:
+def test_latency_is_added_per_request(standin, client) -> None:
     client.v1.customers.list()
-    emu.set_latency(0.05)
+    standin.set_latency(0.05)
     start = time.perf_counter()
     for _ in range(4):
         client.v1.customers.list()
     assert time.perf_counter() - start >= 0.2
-    emu.set_latency(0)
+    standin.set_latency(0)
 
 
-def test_idempotent_retry_replays_instead_of_creating_twice(emu) -> None:
-    headers = {"Authorization": f"Bearer {emu.api_key}", "Idempotency-Key": "fake-key-1"}
-    r1 = requests.post(emu.base_url + "/v1/customers", data={"name": "x"}, headers=headers,
+def test_idempotent_retry_replays_instead_of_creating_twice(standin) -> None:
+    headers = {"Authorization": f"Bearer {standin.api_key}", "Idempotency-Key": "fake-key-1"}
+    r1 = requests.post(standin.base_url + "/v1/customers", data={"name": "x"}, headers=headers,
                        timeout=5)  # fmt: skip
-    r2 = requests.post(emu.base_url + "/v1/customers", data={"name": "x"}, headers=headers,
+    r2 = requests.post(standin.base_url + "/v1/customers", data={"name": "x"}, headers=headers,
                        timeout=5)  # fmt: skip
     assert r1.json()["id"] == r2.json()["id"] and r2.headers["Idempotent-Replayed"] == "true"
 
 
-def test_admin_http_controls(emu, client) -> None:
-    base = emu.base_url + "/_emulator"
+def test_admin_http_controls(standin, client) -> None:
+    base = standin.base_url + "/_standin"
     requests.post(base + "/fail_next", json={"n": 1, "status": 500}, timeout=5)
     with pytest.raises(stripe.APIError):
         client.v1.customers.list()
     got = requests.get(base + "/counters", timeout=5).json()
     assert got["counters"] == {"GET /v1/customers": 1} and got["total"] == 1
     requests.post(base + "/reset_counters", timeout=5)
-    assert emu.total_requests() == 0
+    assert standin.total_requests() == 0
 
 
-def test_concurrent_clients_are_safe(emu, client) -> None:
+def test_concurrent_clients_are_safe(standin, client) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     def create(i: int) -> str:

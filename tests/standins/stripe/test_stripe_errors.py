@@ -6,7 +6,7 @@ import pytest
 import requests
 import stripe
 
-from sync.emulators.stripe import StripeEmulator
+from standins.stripe import StripeStandIn
 
 
 def test_unknown_parameter_is_parameter_unknown(make_customer, client, monthly) -> None:
@@ -40,31 +40,33 @@ def test_unknown_reference_in_params_is_400_naming_the_param(client) -> None:
     assert exc.value.http_status == 400 and exc.value.param == "customer"
 
 
-def test_missing_or_wrong_key_is_401(emu: StripeEmulator) -> None:
-    r = requests.get(emu.base_url + "/v1/customers", timeout=5)
+def test_missing_or_wrong_key_is_401(standin: StripeStandIn) -> None:
+    r = requests.get(standin.base_url + "/v1/customers", timeout=5)
     assert r.status_code == 401 and r.headers["Request-Id"].startswith("req_")
     assert r.json()["error"]["type"] == "invalid_request_error"
-    bad = stripe.StripeClient("sk_test_fake_wrong_key_123", base_addresses={"api": emu.base_url})
+    bad = stripe.StripeClient("sk_test_fake_wrong_key_123",
+                              base_addresses={"api": standin.base_url})
     with pytest.raises(stripe.AuthenticationError) as exc:
         bad.v1.customers.list()
     assert "sk_test_fake_wrong_key_123" not in str(exc.value)  # the key is masked
 
 
-def test_error_envelope_and_request_id_header(emu: StripeEmulator) -> None:
-    r = requests.post(emu.base_url + "/v1/prices", data={"currency": "usd"},
-                      headers={"Authorization": f"Bearer {emu.api_key}"}, timeout=5)  # fmt: skip
+def test_error_envelope_and_request_id_header(standin: StripeStandIn) -> None:
+    r = requests.post(standin.base_url + "/v1/prices", data={"currency": "usd"},
+                      headers={"Authorization": f"Bearer {standin.api_key}"},
+                      timeout=5)  # fmt: skip
     assert r.status_code == 400
     assert r.headers["Request-Id"].startswith("req_")
     err = r.json()["error"]
     assert set(err) >= {"message", "type"} and err["type"] == "invalid_request_error"
-    r = requests.get(emu.base_url + "/v1/nothing", timeout=5,
-                     headers={"Authorization": f"Bearer {emu.api_key}"})  # fmt: skip
+    r = requests.get(standin.base_url + "/v1/nothing", timeout=5,
+                     headers={"Authorization": f"Bearer {standin.api_key}"})  # fmt: skip
     assert r.status_code == 404 and "Unrecognized request URL" in r.json()["error"]["message"]
 
 
-def test_other_api_versions_are_refused(emu: StripeEmulator) -> None:
-    r = requests.get(emu.base_url + "/v1/customers", timeout=5, headers={
-        "Authorization": f"Bearer {emu.api_key}", "Stripe-Version": "2020-08-27",
+def test_other_api_versions_are_refused(standin: StripeStandIn) -> None:
+    r = requests.get(standin.base_url + "/v1/customers", timeout=5, headers={
+        "Authorization": f"Bearer {standin.api_key}", "Stripe-Version": "2020-08-27",
     })  # fmt: skip
     assert r.status_code == 400
 

@@ -21,8 +21,8 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceGeneralError
 from simple_salesforce.messages import CHECK_DEPLOY_STATUS_MSG, DEPLOY_MSG
 
-from sync.emulators.salesforce.mdapi import handle_soap
-from sync.emulators.salesforce.org import Org
+from standins.salesforce.mdapi import handle_soap
+from standins.salesforce.org import Org
 
 VERSION = "66.0"
 MD = "http://soap.sforce.com/2006/04/metadata"

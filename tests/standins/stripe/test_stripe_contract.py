@@ -53,11 +53,11 @@ def required_fields(cls: type) -> set[str]:
 
 @pytest.fixture(scope="module")
 def objects() -> dict[str, dict[str, Any]]:
-    from sync.emulators.stripe import StripeEmulator
+    from standins.stripe import StripeStandIn
 
-    with StripeEmulator(api_key="sk_test_fake_contract") as emu:
-        emu.set_time(T0)
-        c = stripe.StripeClient(emu.api_key, base_addresses={"api": emu.base_url})
+    with StripeStandIn(api_key="sk_test_fake_contract") as standin:
+        standin.set_time(T0)
+        c = stripe.StripeClient(standin.api_key, base_addresses={"api": standin.base_url})
         prod = c.v1.products.create({"name": "p"})
         price = c.v1.prices.create({"product": prod.id, "currency": "usd", "unit_amount": 5,
                                     "recurring": {"interval": "month"}})
@@ -70,10 +70,10 @@ def objects() -> dict[str, dict[str, Any]]:
         sub = c.v1.subscriptions.create({"customer": cus.id, "items": [{"price": price.id}],
                                          "discounts": [{"coupon": coupon.id}]})
         session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {emu.api_key}"
+        session.headers["Authorization"] = f"Bearer {standin.api_key}"
 
         def get(path: str) -> dict[str, Any]:
-            r = session.get(emu.base_url + path, timeout=5)
+            r = session.get(standin.base_url + path, timeout=5)
             assert r.status_code == 200, r.text
             return r.json()
 

@@ -28,7 +28,7 @@ from .query import QueryEngine
 from .rest import API_VERSIONS, RestApi, version_label
 from .sferrors import SfError, not_found
 
-__all__ = ["SalesforceEmulator"]
+__all__ = ["SalesforceStandIn"]
 
 _VERSION = re.compile(r"^v(\d+\.\d)$")
 _CALL_FAULTS = {
@@ -37,8 +37,8 @@ _CALL_FAULTS = {
 }
 
 
-class SalesforceEmulator:
-    """A local HTTPS Salesforce org. ``with SalesforceEmulator(dir) as emu:`` runs it."""
+class SalesforceStandIn:
+    """A local HTTPS Salesforce org. ``with SalesforceStandIn(dir) as standin:`` runs it."""
 
     def __init__(
         self,
@@ -98,7 +98,7 @@ class SalesforceEmulator:
     def stop(self) -> None:
         self._serving.stop()
 
-    def __enter__(self) -> SalesforceEmulator:
+    def __enter__(self) -> SalesforceStandIn:
         self.start()
         return self
 
@@ -302,9 +302,9 @@ class _TlsServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, handler, context: ssl.SSLContext, emulator) -> None:
+    def __init__(self, address, handler, context: ssl.SSLContext, standin) -> None:
         self.context = context
-        self.emulator = emulator
+        self.standin = standin
         super().__init__(address, handler)
 
     def finish_request(self, request, client_address) -> None:
@@ -334,7 +334,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         try:
-            status, headers, payload = self.server.emulator.handle(
+            status, headers, payload = self.server.standin.handle(
                 self.command, self.path, self.headers, body
             )
         except Exception as exc:  # a bug in the stand-in must show, not hang the client

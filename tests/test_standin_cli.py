@@ -26,7 +26,7 @@ def read_lines(proc, n, timeout=30):
     return lines
 
 
-def test_stripe_emulator_serves_stripe_python(tmp_path):
+def test_stripe_standin_serves_stripe_python(tmp_path):
     proc = start("stripe", "--port", "0", cwd=tmp_path)
     try:
         lines = read_lines(proc, 2)
@@ -40,7 +40,7 @@ def test_stripe_emulator_serves_stripe_python(tmp_path):
         proc.wait(timeout=10)
 
 
-def test_salesforce_emulator_prints_name_value_lines(tmp_path):
+def test_salesforce_standin_prints_name_value_lines(tmp_path):
     proc = start("salesforce", "--port", "0", "--dir", str(tmp_path / "sf"), cwd=tmp_path)
     try:
         lines = read_lines(proc, 8)

@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import stripe
 
-from sync.emulators.stripe import StripeEmulator
+from standins.stripe import StripeStandIn
 
 
 def test_new_user_walkthrough_with_stripe_python() -> None:
-    with StripeEmulator(api_key="sk_test_fake_quickstart") as emu:
-        assert emu.base_url.startswith("http://127.0.0.1:")
-        client = stripe.StripeClient(emu.api_key, base_addresses={"api": emu.base_url})
+    with StripeStandIn(api_key="sk_test_fake_quickstart") as standin:
+        assert standin.base_url.startswith("http://127.0.0.1:")
+        client = stripe.StripeClient(standin.api_key, base_addresses={"api": standin.base_url})
         product = client.v1.products.create({"name": "Pro plan"})
         monthly = client.v1.prices.create({
             "product": product.id, "currency": "usd", "unit_amount": 1500,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sync.emulators.salesforce.soql import BoolOp, Compare, Not, SoqlError, parse
+from standins.salesforce.soql import BoolOp, Compare, Not, SoqlError, parse
 
 
 def test_full_grammar_parses_into_a_tree() -> None:

@@ -12,7 +12,7 @@ import zeep.exceptions
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceGeneralError, SalesforceMalformedRequest
 
-from sync.emulators.salesforce import SalesforceEmulator
+from standins.salesforce import SalesforceStandIn
 
 VERSION = "66.0"
 MD = "http://soap.sforce.com/2006/04/metadata"
@@ -88,24 +88,24 @@ def schema_files(**changes: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def emu(tmp_path):
-    with SalesforceEmulator(tmp_path) as emulator:
-        yield emulator
+def standin(tmp_path):
+    with SalesforceStandIn(tmp_path) as standin:
+        yield standin
 
 
-def connect(emu: SalesforceEmulator, token: str | None = None) -> Salesforce:
+def connect(standin: SalesforceStandIn, token: str | None = None) -> Salesforce:
     session = requests.Session()
-    session.verify = str(emu.ca_file)
+    session.verify = str(standin.ca_file)
     # REQUESTS_CA_BUNDLE in the environment would override session.verify.
     session.trust_env = False
     sf = Salesforce(
-        instance_url=emu.instance_url,
-        session_id=token or emu.issue_token(),
+        instance_url=standin.instance_url,
+        session_id=token or standin.issue_token(),
         session=session,
         version=VERSION,
     )
     # zeep (sf.mdapi) builds its own requests session, which does not share sf.session's CA.
-    sf.mdapi._client.transport.session.verify = str(emu.ca_file)
+    sf.mdapi._client.transport.session.verify = str(standin.ca_file)
     sf.mdapi._client.transport.session.trust_env = False
     return sf
 
@@ -134,8 +134,8 @@ def outcomes(sf: Salesforce, async_id: str) -> dict[tuple[str, str], tuple[bool,
     }
 
 
-def test_deploy_then_grant_field_level_security(emu: SalesforceEmulator) -> None:
-    sf = connect(emu)
+def test_deploy_then_grant_field_level_security(standin: SalesforceStandIn) -> None:
+    sf = connect(standin)
     states, status, async_id = deploy(sf, schema_files())
     assert states == ["InProgress", "Succeeded"]
     assert outcomes(sf, async_id) == {
@@ -157,15 +157,15 @@ def test_deploy_then_grant_field_level_security(emu: SalesforceEmulator) -> None
     with pytest.raises(SalesforceMalformedRequest):
         sf.query("SELECT Id, Tier__c FROM Account")  # deployed, not yet assigned
 
-    emu.org.assign_permission_set(emu.username, "Ticket_Access")
+    standin.org.assign_permission_set(standin.username, "Ticket_Access")
     assert sf.query("SELECT Id, Tier__c FROM Account")["totalSize"] == 0
     sf.Ticket__c.create({"Name": "T-1", "Priority__c": 2})
     rows = sf.query("SELECT Name, Priority__c FROM Ticket__c")["records"]
     assert [(r["Name"], r["Priority__c"]) for r in rows] == [("T-1", 2)]
 
 
-def test_broken_package_surfaces_component_failures(emu: SalesforceEmulator) -> None:
-    sf = connect(emu)
+def test_broken_package_surfaces_component_failures(standin: SalesforceStandIn) -> None:
+    sf = connect(standin)
     broken = TICKET.replace("<precision>3</precision>", "<precision>30</precision>")
     _, status, _ = deploy(sf, schema_files(**{"objects/Ticket__c__DOT__object": broken}))
 
@@ -178,19 +178,19 @@ def test_broken_package_surfaces_component_failures(emu: SalesforceEmulator) -> 
             "message": "Precision must be between 1 and 18",
         }
     ]
-    assert not emu.org.object_exists("Ticket__c")  # rolled back: the tab and Account too
-    assert emu.org.get_field("Account", "Tier__c") is None
+    assert not standin.org.object_exists("Ticket__c")  # rolled back: the tab and Account too
+    assert standin.org.get_field("Account", "Tier__c") is None
 
 
-def test_redeploy_is_a_no_op_and_check_only_changes_nothing(emu: SalesforceEmulator) -> None:
-    sf = connect(emu)
+def test_redeploy_is_a_no_op_and_check_only_changes_nothing(standin: SalesforceStandIn) -> None:
+    sf = connect(standin)
     deploy(sf, schema_files())
-    record = emu.org.insert("Ticket__c", {"Name": "kept", "Priority__c": 1})
+    record = standin.org.insert("Ticket__c", {"Name": "kept", "Priority__c": 1})
 
     _, status, async_id = deploy(sf, schema_files())
     assert status["state"] == "Succeeded"
     assert set(outcomes(sf, async_id).values()) == {(False, False)}
-    assert emu.org.get("Ticket__c", record)["Name"] == "kept"
+    assert standin.org.get("Ticket__c", record)["Name"] == "kept"
 
     v2 = TICKET.replace("schema v1", "schema v2").replace(
         "<label>Ticket</label>",
@@ -202,13 +202,13 @@ def test_redeploy_is_a_no_op_and_check_only_changes_nothing(emu: SalesforceEmula
     )
     assert status["state"] == "Succeeded"
     assert outcomes(sf, async_id)[("CustomField", "Ticket__c.Due__c")] == (True, False)
-    assert emu.org.get_field("Ticket__c", "Due__c") is None
+    assert standin.org.get_field("Ticket__c", "Due__c") is None
     # The schema-version marker, read back cheaply through the zeep client.
     assert sf.mdapi.CustomObject.read(["Ticket__c"]).description == "tickets, schema v1"
 
 
-def test_invalid_session_is_refused(emu: SalesforceEmulator) -> None:
-    sf = connect(emu, token="00D000000000000!bogus")
+def test_invalid_session_is_refused(standin: SalesforceStandIn) -> None:
+    sf = connect(standin, token="00D000000000000!bogus")
     with pytest.raises(SalesforceGeneralError) as exc:
         sf.deploy(zipped(schema_files()), False)
     assert "INVALID_SESSION_ID" in exc.value.content

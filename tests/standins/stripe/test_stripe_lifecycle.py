@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import T0
 
-from sync.emulators.stripe import StripeEmulator
+from standins.stripe import StripeStandIn
 
 DAY = 86_400
 
@@ -56,9 +56,9 @@ def test_failed_payment_past_due_then_canceled(client, clock, monthly, make_cust
 def test_exhausted_retries_unpaid_when_configured() -> None:
     import stripe
 
-    with StripeEmulator(api_key="sk_test_fake_x", retries_exhausted="unpaid") as emu:
-        emu.set_time(T0)
-        c = stripe.StripeClient(emu.api_key, base_addresses={"api": emu.base_url})
+    with StripeStandIn(api_key="sk_test_fake_x", retries_exhausted="unpaid") as standin:
+        standin.set_time(T0)
+        c = stripe.StripeClient(standin.api_key, base_addresses={"api": standin.base_url})
         prod = c.v1.products.create({"name": "p"})
         price = c.v1.prices.create({"product": prod.id, "currency": "usd", "unit_amount": 100,
                                     "recurring": {"interval": "month"}})
@@ -141,12 +141,12 @@ def test_customer_delete_cancels_and_retrieves_as_deleted(client, monthly, make_
     assert types[:2] == ["customer.deleted", "customer.subscription.deleted"]
 
 
-def test_wall_clock_moves_objects_not_on_a_test_clock(emu, client, monthly,
+def test_wall_clock_moves_objects_not_on_a_test_clock(standin, client, monthly,
                                                       make_customer) -> None:  # fmt: skip
     cus = make_customer()
     sub = client.v1.subscriptions.create({"customer": cus.id, "items": [{"price": monthly.id}]})
     end = sub["items"].data[0].current_period_end
-    emu.set_time(end + 10)
+    standin.set_time(end + 10)
     assert client.v1.subscriptions.retrieve(sub.id)["items"].data[0].current_period_start == end
 
 

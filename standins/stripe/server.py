@@ -1,4 +1,4 @@
-"""The HTTP server and the ``StripeEmulator`` object tests, benchmarks and the demo drive."""
+"""The HTTP server and the ``StripeStandIn`` object tests, benchmarks and the demo drive."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from .store import Store
 from .subscriptions import SubscriptionRoutes
 from .testclocks import TestClockRoutes
 
-__all__ = ["StripeEmulator", "serve_forever"]
+__all__ = ["StripeStandIn", "serve_forever"]
 
 Handler = Callable[..., dict[str, Any]]
 
@@ -55,7 +55,7 @@ class Router:
         return None
 
 
-class StripeEmulator:
+class StripeStandIn:
     """A local stand-in for the Stripe API (see the package docstring).
 
     ``retries_exhausted`` is the account setting for a subscription whose payment retries ran
@@ -65,7 +65,7 @@ class StripeEmulator:
 
     def __init__(
         self,
-        api_key: str = "sk_test_emulator",
+        api_key: str = "sk_test_standin",
         *,
         retries_exhausted: str = "canceled",
         retry_days: tuple[int, ...] = (3, 7, 14),
@@ -96,7 +96,7 @@ class StripeEmulator:
     # lifecycle -----------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         if self._serving.running:
-            raise RuntimeError("the emulator is already running")
+            raise RuntimeError("the stand-in is already running")
         server = ThreadingHTTPServer((host, port), _make_handler(self))
         server.daemon_threads = True
         self.base_url = f"http://{host}:{self._serving.start(server, 'Stripe stand-in')}"
@@ -105,7 +105,7 @@ class StripeEmulator:
     def stop(self) -> None:
         self._serving.stop()
 
-    def __enter__(self) -> StripeEmulator:
+    def __enter__(self) -> StripeStandIn:
         if not self._serving.running:
             self.start()
         return self
@@ -243,37 +243,37 @@ class StripeEmulator:
             raise StripeError(401, f"Invalid API Key provided: {shown}")
 
     def admin(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
-        """``/_emulator/...``: the fault and counter controls over HTTP (never counted)."""
+        """``/_standin/...``: the fault and counter controls over HTTP (never counted)."""
         params = json.loads(body or b"{}")
-        if method == "GET" and path == "/_emulator/counters":
+        if method == "GET" and path == "/_standin/counters":
             return 200, {"counters": self.counters, "total": self.total_requests()}
-        if method == "POST" and path == "/_emulator/reset_counters":
+        if method == "POST" and path == "/_standin/reset_counters":
             self.reset_counters()
             return 200, {"ok": True}
-        if method == "POST" and path == "/_emulator/fail_next":
+        if method == "POST" and path == "/_standin/fail_next":
             self.fail_next(int(params.get("n", 1)), int(params.get("status", 429)))
             return 200, {"ok": True}
-        if method == "POST" and path == "/_emulator/latency":
+        if method == "POST" and path == "/_standin/latency":
             self.set_latency(float(params.get("seconds", 0)))
             return 200, {"ok": True}
-        if method == "POST" and path == "/_emulator/advance_time":
+        if method == "POST" and path == "/_standin/advance_time":
             return 200, {"now": self.advance_time(int(params.get("seconds", 0)))}
-        return 404, {"error": {"message": f"Unknown emulator control {method} {path}"}}
+        return 404, {"error": {"message": f"Unknown stand-in control {method} {path}"}}
 
 
-def _make_handler(emu: StripeEmulator) -> type[BaseHTTPRequestHandler]:
+def _make_handler(standin: StripeStandIn) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: stripe-python reuses its connection
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            if self.path.startswith("/_emulator/"):
-                status, obj = emu.admin(self.command, urlsplit(self.path).path, body)
+            if self.path.startswith("/_standin/"):
+                status, obj = standin.admin(self.command, urlsplit(self.path).path, body)
                 self._reply(status, {}, json.dumps(obj).encode())
                 return
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, out_headers, payload = emu.handle(self.command, self.path, headers, body)
+            status, out_headers, payload = standin.handle(self.command, self.path, headers, body)
             self._reply(status, out_headers, payload)
 
         def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
@@ -294,10 +294,10 @@ def _make_handler(emu: StripeEmulator) -> type[BaseHTTPRequestHandler]:
 
 
 def serve_forever(host: str = "127.0.0.1", port: int = 12111, out: Callable[[str], Any] = print,
-                  api_key: str = "sk_test_emulator") -> None:  # fmt: skip
+                  api_key: str = "sk_test_standin") -> None:  # fmt: skip
     """What ``billing-sync emulator stripe --port N`` runs: serve until interrupted."""
-    emu = StripeEmulator(api_key=api_key)
-    url = emu.start(host, port)
+    standin = StripeStandIn(api_key=api_key)
+    url = standin.start(host, port)
     out(f"Stripe stand-in listening on {url}")
     out(f"API key: {api_key}")
     out(f'Use: stripe.StripeClient("{api_key}", base_addresses={{"api": "{url}"}})')
@@ -306,4 +306,4 @@ def serve_forever(host: str = "127.0.0.1", port: int = 12111, out: Callable[[str
     except KeyboardInterrupt:
         pass
     finally:
-        emu.stop()
+        standin.stop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.emulators.salesforce.components import (
+from standins.salesforce.components import (
     FieldSpec,
     MetadataChange,
     ObjectSpec,

@@ -9,6 +9,6 @@ Anything it does not implement is refused with Stripe's own error, never silentl
 The engine never imports this package.
 """
 
-from .server import StripeEmulator, serve_forever
+from .server import StripeStandIn, serve_forever
 
-__all__ = ["StripeEmulator", "serve_forever"]
+__all__ = ["StripeStandIn", "serve_forever"]

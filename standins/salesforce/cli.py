@@ -7,20 +7,20 @@ import sys
 import threading
 from typing import TextIO
 
-from .server import SalesforceEmulator
+from .server import SalesforceStandIn
 
 __all__ = ["connection_lines", "serve"]
 
 
-def connection_lines(emu: SalesforceEmulator, token: str) -> list[str]:
+def connection_lines(standin: SalesforceStandIn, token: str) -> list[str]:
     return [
-        f"login_url: {emu.login_url}",
-        f"instance_url: {emu.instance_url}",
-        f"username: {emu.username}",
-        f"client_id: {emu.client_id}",
-        f"client_secret: {emu.client_secret}",
-        f"private_key_file: {emu.private_key_file}",
-        f"ca_file: {emu.ca_file}",
+        f"login_url: {standin.login_url}",
+        f"instance_url: {standin.instance_url}",
+        f"username: {standin.username}",
+        f"client_id: {standin.client_id}",
+        f"client_secret: {standin.client_secret}",
+        f"private_key_file: {standin.private_key_file}",
+        f"ca_file: {standin.ca_file}",
         f"access_token: {token}",
     ]
 
@@ -38,15 +38,15 @@ def serve(
     The credentials printed belong to this throwaway local org only.
     """
     out = out or sys.stdout
-    emu = SalesforceEmulator(workdir)
-    emu.start(host=host, port=port)
+    standin = SalesforceStandIn(workdir)
+    standin.start(host=host, port=port)
     try:
-        for line in connection_lines(emu, emu.issue_token()):
+        for line in connection_lines(standin, standin.issue_token()):
             print(line, file=out)
         out.flush()
         (stop or threading.Event()).wait()
     except KeyboardInterrupt:
         pass
     finally:
-        emu.stop()
+        standin.stop()
     return 0

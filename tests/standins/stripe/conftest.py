@@ -7,26 +7,26 @@ from collections.abc import Callable, Iterator
 import pytest
 import stripe
 
-from sync.emulators.stripe import StripeEmulator
+from standins.stripe import StripeStandIn
 
 # 2026-11-02 00:00 UTC: a fixed "now" so period arithmetic in tests is exact.
 T0 = 1_793_577_600
 
 
 @pytest.fixture
-def emu() -> Iterator[StripeEmulator]:
-    emulator = StripeEmulator(api_key="sk_test_fake_emulator")
-    emulator.set_time(T0)
-    emulator.start(host="127.0.0.1", port=0)
+def standin() -> Iterator[StripeStandIn]:
+    standin = StripeStandIn(api_key="sk_test_fake_standin")
+    standin.set_time(T0)
+    standin.start(host="127.0.0.1", port=0)
     try:
-        yield emulator
+        yield standin
     finally:
-        emulator.stop()
+        standin.stop()
 
 
 @pytest.fixture
-def client(emu: StripeEmulator) -> stripe.StripeClient:
-    return stripe.StripeClient(emu.api_key, base_addresses={"api": emu.base_url})
+def client(standin: StripeStandIn) -> stripe.StripeClient:
+    return stripe.StripeClient(standin.api_key, base_addresses={"api": standin.base_url})
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 import requests
 import stripe
 
-from sync.emulators.stripe import StripeEmulator
+from standins.stripe import StripeStandIn
 
 
 def test_newest_first_with_both_cursors(client) -> None:
@@ -58,22 +58,22 @@ def test_subscription_filters(client, monthly, make_customer) -> None:
 
 @pytest.mark.slow
 def test_bulk_seed_and_list_12k_subscriptions_stays_linear() -> None:
-    with StripeEmulator(api_key="sk_test_fake_bulk") as emu:
+    with StripeStandIn(api_key="sk_test_fake_bulk") as standin:
         start = time.perf_counter()
-        customer_ids = emu.seed_bulk(customers=10_000, subscriptions=12_000, seed=1)
+        customer_ids = standin.seed_bulk(customers=10_000, subscriptions=12_000, seed=1)
         seed_s = time.perf_counter() - start
         assert len(customer_ids) == 10_000 and len(set(customer_ids)) == 10_000
         # Server-side cost per page, over raw HTTP (stripe-python's own object building
         # costs ~10x more per page and is not the stand-in's to measure).
         session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {emu.api_key}"
+        session.headers["Authorization"] = f"Bearer {standin.api_key}"
         page_times: list[float] = []
         seen: list[str] = []
         params: dict = {"status": "all", "limit": 100}
         start = time.perf_counter()
         while True:
             t = time.perf_counter()
-            page = session.get(emu.base_url + "/v1/subscriptions", params=params,
+            page = session.get(standin.base_url + "/v1/subscriptions", params=params,
                                timeout=10).json()  # fmt: skip
             page_times.append(time.perf_counter() - t)
             seen.extend(s["id"] for s in page["data"])
@@ -82,19 +82,19 @@ def test_bulk_seed_and_list_12k_subscriptions_stays_linear() -> None:
             params = {**params, "starting_after": page["data"][-1]["id"]}
         list_s = time.perf_counter() - start
         assert len(seen) == 12_000 and len(set(seen)) == 12_000
-        assert emu.counters["GET /v1/subscriptions"] == 120
+        assert standin.counters["GET /v1/subscriptions"] == 120
         # No quadratic cursor scans: the last pages cost about what the first ones do.
         first, last = sum(page_times[:20]) / 20, sum(page_times[-20:]) / 20
         assert last < first * 3
         print(f"\nseed 10k/12k: {seed_s:.2f}s; 120 raw pages of 100: {list_s:.2f}s "
               f"(first pages {first * 1000:.1f} ms, last {last * 1000:.1f} ms)")
-        client = stripe.StripeClient(emu.api_key, base_addresses={"api": emu.base_url})
-        emu.reset_counters()
+        client = stripe.StripeClient(standin.api_key, base_addresses={"api": standin.base_url})
+        standin.reset_counters()
         start = time.perf_counter()
         n = sum(1 for _ in client.v1.subscriptions.list(
             {"status": "all", "limit": 100}).auto_paging_iter())
         auto_s = time.perf_counter() - start
-        assert n == 12_000 and emu.total_requests() == 120
+        assert n == 12_000 and standin.total_requests() == 120
         print(f"auto_paging_iter over 12k: {auto_s:.2f}s")
         live = client.v1.subscriptions.list({"status": "active", "limit": 1})
         assert live.data[0].status == "active"

@@ -18,10 +18,10 @@ from simple_salesforce.exceptions import (
 V = "/services/data/v66.0"
 
 
-def call(emu, method: str, path: str, token: str | None = None, **kw):
+def call(standin, method: str, path: str, token: str | None = None, **kw):
     headers = kw.pop("headers", {})
-    headers["Authorization"] = f"Bearer {token or emu.issue_token()}"
-    return emu.session().request(method, emu.instance_url + path, headers=headers, **kw)
+    headers["Authorization"] = f"Bearer {token or standin.issue_token()}"
+    return standin.session().request(method, standin.instance_url + path, headers=headers, **kw)
 
 
 def upsert_body(n: int, start: int = 0) -> dict:
@@ -170,7 +170,7 @@ def test_single_record_crud_and_upsert_errors(billing, sf) -> None:
 
 
 def test_upsert_matching_several_records_answers_300(billing, sf) -> None:
-    from sync.emulators.salesforce.components import FieldSpec, MetadataChange
+    from standins.salesforce.components import FieldSpec, MetadataChange
 
     billing.org.apply_metadata(MetadataChange(fields=(
         FieldSpec("Account", "Legacy_Id__c", "Text", length=20, external_id=True),)))
@@ -248,10 +248,10 @@ def test_lookup_set_null_on_delete_and_validation_rules(billing, sf) -> None:
     assert res[1]["success"] and billing.org.get(SUB, sub)["Quantity__c"] == 9.0
 
 
-def test_fls_hides_fields_in_describe_and_writes(emu, sf) -> None:
+def test_fls_hides_fields_in_describe_and_writes(standin, sf) -> None:
     from sf_support import billing_change
 
-    emu.org.apply_metadata(billing_change())
+    standin.org.apply_metadata(billing_change())
     names = {f["name"] for f in sf.Account.describe()["fields"]}
     assert "Name" in names and "MRR__c" not in names
     assert SUB not in {o["name"] for o in sf.describe()["sobjects"]}
@@ -259,7 +259,7 @@ def test_fls_hides_fields_in_describe_and_writes(emu, sf) -> None:
         sf.Account.create({"Name": "x", "MRR__c": 1})
     assert info.value.content[0]["errorCode"] == "INVALID_FIELD"
     ps = sf.query("SELECT Id FROM PermissionSet WHERE Name = 'Billing_Sync_Viewer'")
-    me = sf.query(f"SELECT Id FROM User WHERE Username = '{emu.username}'")["records"][0]["Id"]
+    me = sf.query(f"SELECT Id FROM User WHERE Username = '{standin.username}'")["records"][0]["Id"]
     sf.PermissionSetAssignment.create({"AssigneeId": me,
                                        "PermissionSetId": ps["records"][0]["Id"]})
     field = next(f for f in sf.Account.describe()["fields"] if f["name"] == "MRR__c")
@@ -296,36 +296,36 @@ def test_faults_limits_and_counters(billing, sf) -> None:
     assert time.monotonic() - t0 >= 0.2
 
 
-def test_expired_token_and_versions(emu, sf) -> None:
-    emu.expire_all_tokens()
+def test_expired_token_and_versions(standin, sf) -> None:
+    standin.expire_all_tokens()
     with pytest.raises(SalesforceExpiredSession) as info:
         sf.query("SELECT Id FROM Account")
     assert info.value.content == [{"message": "Session expired or invalid",
                                    "errorCode": "INVALID_SESSION_ID"}]
-    versions = emu.session().get(emu.instance_url + "/services/data/").json()
+    versions = standin.session().get(standin.instance_url + "/services/data/").json()
     assert versions[0]["version"] == "46.0" and versions[-1]["version"] == "68.0"
     assert {"label": "Spring '26", "url": "/services/data/v66.0", "version": "66.0"} in versions
-    assert call(emu, "GET", "/services/data/v45.0/limits").status_code == 404
-    assert call(emu, "GET", f"{V}/queryAll", params={"q": "x"}).status_code == 501
+    assert call(standin, "GET", "/services/data/v45.0/limits").status_code == 404
+    assert call(standin, "GET", f"{V}/queryAll", params={"q": "x"}).status_code == 501
 
 
-def test_oauth_client_credentials_and_jwt(emu) -> None:
-    s = emu.session()
-    url = emu.login_url + "/services/oauth2/token"
-    ok = s.post(url, data={"grant_type": "client_credentials", "client_id": emu.client_id,
-                           "client_secret": emu.client_secret})
+def test_oauth_client_credentials_and_jwt(standin) -> None:
+    s = standin.session()
+    url = standin.login_url + "/services/oauth2/token"
+    ok = s.post(url, data={"grant_type": "client_credentials", "client_id": standin.client_id,
+                           "client_secret": standin.client_secret})
     body = ok.json()
     assert ok.status_code == 200 and body["token_type"] == "Bearer"
-    assert body["instance_url"] == emu.instance_url
+    assert body["instance_url"] == standin.instance_url
     assert {"id", "issued_at", "signature", "scope"} <= set(body)
-    assert call(emu, "GET", f"{V}/limits", token=body["access_token"]).status_code == 200
-    bad = s.post(url, data={"grant_type": "client_credentials", "client_id": emu.client_id,
+    assert call(standin, "GET", f"{V}/limits", token=body["access_token"]).status_code == 200
+    bad = s.post(url, data={"grant_type": "client_credentials", "client_id": standin.client_id,
                             "client_secret": "wrong"})
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_client"
-    key = emu.private_key_file.read_bytes()
+    key = standin.private_key_file.read_bytes()
 
     def assertion(**claims) -> str:
-        base = {"iss": emu.client_id, "sub": emu.username, "aud": emu.login_url,
+        base = {"iss": standin.client_id, "sub": standin.username, "aud": standin.login_url,
                 "exp": int(time.time()) + 120}
         base.update(claims)
         return jwt.encode(base, key, algorithm="RS256")
@@ -346,8 +346,9 @@ def test_oauth_client_credentials_and_jwt(emu) -> None:
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption())
-    forged = jwt.encode({"iss": emu.client_id, "sub": emu.username, "aud": emu.login_url,
-                         "exp": int(time.time()) + 60}, other, algorithm="RS256")
+    forged = jwt.encode({"iss": standin.client_id, "sub": standin.username,
+                         "aud": standin.login_url, "exp": int(time.time()) + 60},
+                        other, algorithm="RS256")
     assert grant(forged).json() == {"error": "invalid_grant",
                                     "error_description": "invalid assertion"}
     assert s.post(url, data={"grant_type": "password"}).json()["error"] == (
@@ -358,7 +359,7 @@ def test_cli_serve_prints_connection_lines(tmp_path) -> None:
     import io
     import threading
 
-    from sync.emulators.salesforce.cli import serve
+    from standins.salesforce.cli import serve
 
     out, stop = io.StringIO(), threading.Event()
     thread = threading.Thread(target=serve, args=(0, tmp_path),
