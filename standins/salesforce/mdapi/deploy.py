@@ -23,7 +23,8 @@ from ..ids import to18
 from .envelope import SoapFault, sub
 from .package import read_bundle
 from .parse import Component, Problem
-from .rules import Catalog, check_component, check_references
+from .references import Catalog, check_references
+from .rules import check_component
 from .schema import MD_NS
 
 __all__ = ["DeployMessage", "Deployment", "check_deploy_status", "start_deploy"]
