@@ -20,6 +20,8 @@ from .clock import WallClock
 from .customers import CustomerRoutes
 from .errors import StripeError
 from .events import EventRoutes
+from .invoices import InvoiceRoutes
+from .items import SubscriptionItemRoutes
 from .objects import API_VERSION
 from .params import parse_form
 from .seed import seed_bulk
@@ -81,7 +83,8 @@ class StripeStandIn:
         api = Api(self.store, self.billing)
         routes: list[tuple[str, str, Handler]] = []
         for group in (CatalogRoutes(api), CustomerRoutes(api), SubscriptionRoutes(api),
-                      TestClockRoutes(api), EventRoutes(api)):  # fmt: skip
+                      SubscriptionItemRoutes(api), InvoiceRoutes(api), TestClockRoutes(api),
+                      EventRoutes(api)):  # fmt: skip
             routes.extend(group.routes())
         self.router = Router(routes)
         self.lock = threading.RLock()
