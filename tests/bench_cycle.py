@@ -184,8 +184,8 @@ def _over_budget(m: Measure) -> str:
 
 # -- world setup ------------------------------------------------------------------------------
 def seed(world: World, accounts: int, subscriptions: int) -> list[str]:
-    customer_ids = world.stripe_emu.seed_bulk(customers=accounts, subscriptions=subscriptions)
-    world.sf_emu.org.insert_many("Account", (
+    customer_ids = world.stripe_standin.seed_bulk(customers=accounts, subscriptions=subscriptions)
+    world.sf_standin.org.insert_many("Account", (
         {"Name": f"Bench Account {i + 1}", "Stripe_Customer_Id__c": cid}
         for i, cid in enumerate(customer_ids)
     ))
@@ -195,7 +195,7 @@ def seed(world: World, accounts: int, subscriptions: int) -> list[str]:
 def change_subscriptions(world: World, share: float, rng: random.Random) -> tuple[int, int]:
     """Change ``share`` of all subscriptions through the public Stripe API: three in four get
     a new quantity, the rest are canceled now. Returns (quantity changes, cancellations)."""
-    subs = world.stripe_emu.store.data["subscription"]
+    subs = world.stripe_standin.store.data["subscription"]
     active = sorted(sid for sid, s in subs.items() if s["status"] == "active")
     n = max(1, round(len(subs) * share))
     chosen = rng.sample(active, n)
@@ -213,21 +213,21 @@ def change_subscriptions(world: World, share: float, rng: random.Random) -> tupl
 
 
 def reset_counters(world: World) -> None:
-    world.sf_emu.reset_counters()
-    world.stripe_emu.reset_counters()
+    world.sf_standin.reset_counters()
+    world.stripe_standin.reset_counters()
 
 
 def sf_api_counters(world: World) -> dict[str, int]:
-    return {k: v for k, v in world.sf_emu.counters.items() if k != "POST oauth2/token"}
+    return {k: v for k, v in world.sf_standin.counters.items() if k != "POST oauth2/token"}
 
 
 # -- the engine ----------------------------------------------------------------------------
 def _error_stamps(world: World) -> dict[str, Any]:
-    return {r["Id"]: r["SystemModstamp"] for r in world.sf_emu.org.all("Sync_Error__c")}
+    return {r["Id"]: r["SystemModstamp"] for r in world.sf_standin.org.all("Sync_Error__c")}
 
 
 def measure_cycle(world: World, scenario: str, *, accounts: int) -> Measure:
-    sf_subs_before = world.sf_emu.org.count("Subscription__c")
+    sf_subs_before = world.sf_standin.org.count("Subscription__c")
     errors_before = _error_stamps(world)
     reset_counters(world)
     t0 = time.perf_counter()
@@ -238,8 +238,8 @@ def measure_cycle(world: World, scenario: str, *, accounts: int) -> Measure:
     # Sync_Error__c records the cycle wrote: the engine's report counts only billing records.
     error_records = sum(1 for rid, stamp in _error_stamps(world).items()
                         if errors_before.get(rid) != stamp)
-    stripe_counters = world.stripe_emu.counters
-    stripe_total = len(world.stripe_emu.store.data["subscription"])
+    stripe_counters = world.stripe_standin.counters
+    stripe_total = len(world.stripe_standin.store.data["subscription"])
     catalog = sum(n for k, n in stripe_counters.items()
                   if k.split(" ")[1].startswith(("/v1/products", "/v1/prices", "/v1/coupons")))
     customers = sum(n for k, n in stripe_counters.items() if k.startswith("GET /v1/customers"))
@@ -247,8 +247,8 @@ def measure_cycle(world: World, scenario: str, *, accounts: int) -> Measure:
                        stripe_subscriptions=stripe_total, catalog_lookups=catalog,
                        customers_without_subs=customers, written=report.written,
                        error_records=error_records)
-    return Measure(scenario, world.sf_emu.api_calls(), world.stripe_emu.total_requests(), wall,
-                   report.written + error_records, budget, dict(report.api_calls),
+    return Measure(scenario, world.sf_standin.api_calls(), world.stripe_standin.total_requests(),
+                   wall, report.written + error_records, budget, dict(report.api_calls),
                    sf_api_counters(world), stripe_counters,
                    note=f"strategy {report.strategy}; failures seen {dict(report.errors)}; "
                         f"{error_records} Sync_Error__c records written")
@@ -280,15 +280,15 @@ def naive_sync(world: World, account_rows: list[dict[str, Any]],
 
 
 def measure_naive(world: World, sample: int, accounts: int) -> tuple[Measure, Measure]:
-    rows = sorted(world.sf_emu.org.all("Account"), key=lambda r: r["Id"])[:sample]
+    rows = sorted(world.sf_standin.org.all("Account"), key=lambda r: r["Id"])[:sample]
     reset_counters(world)
     t0 = time.perf_counter()
     written = naive_sync(world, rows)
     wall = time.perf_counter() - t0
-    measured = Measure(f"naive, measured on {len(rows)} Accounts", world.sf_emu.api_calls(),
-                       world.stripe_emu.total_requests(), wall, written,
+    measured = Measure(f"naive, measured on {len(rows)} Accounts", world.sf_standin.api_calls(),
+                       world.stripe_standin.total_requests(), wall, written,
                        sf_counters=sf_api_counters(world),
-                       stripe_counters=world.stripe_emu.counters)
+                       stripe_counters=world.stripe_standin.counters)
     k = accounts / max(len(rows), 1)
     full = Measure(f"naive, EXTRAPOLATED to {accounts:,} Accounts (x{k:g})",
                    round(measured.salesforce * k), round(measured.stripe * k), wall * k,
@@ -307,24 +307,24 @@ def run_benchmark(workdir: Path, *, accounts: int = 10_000, subscriptions: int =
         seed(world, accounts, subscriptions)
         setup = time.perf_counter() - t0
         log(f"seeded {accounts:,} Accounts and {subscriptions:,} subscriptions in {setup:.1f} s")
-        world.sf_emu.set_latency(sf_latency)
-        world.stripe_emu.set_latency(stripe_latency)
+        world.sf_standin.set_latency(sf_latency)
+        world.stripe_standin.set_latency(stripe_latency)
         cycles = [measure_cycle(world, "1. first full cycle", accounts=accounts)]
         log(f"cycle 1: {cycles[0].total} calls, {cycles[0].wall_s:.1f} s")
         cycles.append(measure_cycle(world, "2. unchanged cycle", accounts=accounts))
         log(f"cycle 2: {cycles[1].total} calls, {cycles[1].wall_s:.1f} s")
         # The change itself is not measured: no latency, counters reset by measure_cycle.
-        world.stripe_emu.set_latency(0)
+        world.stripe_standin.set_latency(0)
         qty, canceled = change_subscriptions(world, CHANGED_SHARE, random.Random(6))
-        world.stripe_emu.set_latency(stripe_latency)
+        world.stripe_standin.set_latency(stripe_latency)
         cycles.append(measure_cycle(world, f"3. after 1% changed ({qty} quantity, "
                                     f"{canceled} canceled)", accounts=accounts))
         log(f"cycle 3: {cycles[2].total} calls, {cycles[2].wall_s:.1f} s")
         sample, full = measure_naive(world, naive_sample, accounts)
         log(f"naive sample: {sample.total} calls, {sample.wall_s:.1f} s")
     finally:
-        world.sf_emu.stop()
-        world.stripe_emu.stop()
+        world.sf_standin.stop()
+        world.stripe_standin.stop()
     return BenchResult(accounts, subscriptions, sf_latency, stripe_latency, cycles, sample,
                        full, setup)
 

@@ -15,8 +15,8 @@ from scheduler.settings import Settings, load_settings
 
 @dataclass
 class World:
-    stripe_emu: object
-    sf_emu: object
+    stripe_standin: object
+    sf_standin: object
     settings: Settings
     stripe: stripe.StripeClient
     conn: SalesforceConnection
@@ -33,42 +33,42 @@ class World:
             return engine.run(**kwargs)
 
     def link(self, name: str, customer_id: str) -> str:
-        return self.sf_emu.org.insert("Account", {"Name": name,
+        return self.sf_standin.org.insert("Account", {"Name": name,
                                                   "Stripe_Customer_Id__c": customer_id})
 
     def account(self, account_id: str) -> dict:
-        return self.sf_emu.org.get("Account", account_id)
+        return self.sf_standin.org.get("Account", account_id)
 
     def subscriptions(self, customer_id: str | None = None) -> list[dict]:
-        rows = self.sf_emu.org.all("Subscription__c")
+        rows = self.sf_standin.org.all("Subscription__c")
         return [r for r in rows if customer_id is None
                 or r["Stripe_Customer_Id__c"] == customer_id]
 
     def sync_errors(self) -> list[dict]:
-        return self.sf_emu.org.all("Sync_Error__c")
+        return self.sf_standin.org.all("Sync_Error__c")
 
     def writes(self) -> int:
-        return sum(n for k, n in self.sf_emu.counters.items()
+        return sum(n for k, n in self.sf_standin.counters.items()
                    if k.startswith(("PATCH", "POST composite", "POST sobjects")))
 
 
 def start_world(tmp_path: Path):
-    from sync.emulators.env import stand_in_environment
-    from sync.emulators.salesforce import SalesforceEmulator
-    from sync.emulators.stripe import StripeEmulator
+    from standins.env import stand_in_environment
+    from standins.salesforce import SalesforceStandIn
+    from standins.stripe import StripeStandIn
     from sync.salesforce_io import deploy
 
-    stripe_emu = StripeEmulator()
-    stripe_emu.start()
-    sf_emu = SalesforceEmulator(tmp_path / "sf")
-    sf_emu.start()
-    env = stand_in_environment(stripe_emu, sf_emu, tmp_path / "state.db")
+    stripe_standin = StripeStandIn()
+    stripe_standin.start()
+    sf_standin = SalesforceStandIn(tmp_path / "sf")
+    sf_standin.start()
+    env = stand_in_environment(stripe_standin, sf_standin, tmp_path / "state.db")
     settings = load_settings(env)
     conn = build_salesforce(settings)
-    result = deploy(conn.sf, username=sf_emu.username, poll_interval=0.01)
+    result = deploy(conn.sf, username=sf_standin.username, poll_interval=0.01)
     assert result.ok, result.table_rows()
-    sf_emu.reset_counters()
-    return World(stripe_emu, sf_emu, settings, build_stripe(settings), conn, env)
+    sf_standin.reset_counters()
+    return World(stripe_standin, sf_standin, settings, build_stripe(settings), conn, env)
 
 
 @pytest.fixture
@@ -77,5 +77,5 @@ def world(tmp_path):
     try:
         yield w
     finally:
-        w.sf_emu.stop()
-        w.stripe_emu.stop()
+        w.sf_standin.stop()
+        w.stripe_standin.stop()

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from metadata.schema import Category
+from standins.slack import SlackStandIn
 from sync.alerts import MAX_KIND_MESSAGES, MESSAGE_LIMIT, alert_cycle
 from sync.core.failures import Failure
 from sync.report import CycleReport
 from sync.retry import MAX_ATTEMPTS
 from sync.slack import NullAlerter, SlackBotAlerter, SlackWebhookAlerter
 from sync.store import StateStore
-from tests.slack_fake import FakeSlack
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WEBHOOK_PATH = "/services/T/B/X"
@@ -25,9 +25,9 @@ LIST_VIEW = "open the 'Open sync errors' list view in Salesforce"
 
 @pytest.fixture
 def slack():
-    fake = FakeSlack()
-    yield fake
-    fake.close()
+    standin = SlackStandIn()
+    yield standin
+    standin.close()
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from vcr.request import Request
 from scheduler.clients import SalesforceConnection, build_salesforce
 from scheduler.settings import Settings, load_settings
 from scheduler.wiring import build_engine
-from sync.emulators.salesforce import SalesforceEmulator
+from standins.salesforce import SalesforceStandIn
 from sync.report import CycleReport
 from sync.salesforce_io import deploy
 from tests.stripe_scenarios import SCENARIOS
@@ -205,7 +205,7 @@ EXPECTED: dict[str, dict[str, tuple[Acct, list[Sub]]]] = {
 class Stand:
     """The Salesforce stand-in with our metadata deployed, and a local state file."""
 
-    emu: SalesforceEmulator
+    standin: SalesforceStandIn
     conn: SalesforceConnection
     settings: Settings
 
@@ -217,37 +217,37 @@ class Stand:
             return engine.run()
 
     def account(self, account_id: str) -> dict:
-        return self.emu.org.get("Account", account_id)
+        return self.standin.org.get("Account", account_id)
 
     def subscriptions(self, customer_id: str) -> list[dict]:
         return [
             r
-            for r in self.emu.org.all("Subscription__c")
+            for r in self.standin.org.all("Subscription__c")
             if r["Stripe_Customer_Id__c"] == customer_id
         ]
 
 
 @pytest.fixture
 def stand(tmp_path: Path) -> Iterator[Stand]:
-    emu = SalesforceEmulator(tmp_path / "sf")
-    emu.start()
+    standin = SalesforceStandIn(tmp_path / "sf")
+    standin.start()
     try:
         settings = load_settings(
             {
                 "STRIPE_API_KEY": STRIPE_KEY,
-                "SALESFORCE_LOGIN_URL": emu.login_url,
-                "SALESFORCE_CLIENT_ID": emu.client_id,
-                "SALESFORCE_CLIENT_SECRET": emu.client_secret,
-                "SALESFORCE_CA_BUNDLE": str(emu.ca_file),
+                "SALESFORCE_LOGIN_URL": standin.login_url,
+                "SALESFORCE_CLIENT_ID": standin.client_id,
+                "SALESFORCE_CLIENT_SECRET": standin.client_secret,
+                "SALESFORCE_CA_BUNDLE": str(standin.ca_file),
                 "BILLING_SYNC_DB": str(tmp_path / "state.db"),
             }
         )
         conn = build_salesforce(settings)
-        result = deploy(conn.sf, username=emu.username, poll_interval=0.01)
+        result = deploy(conn.sf, username=standin.username, poll_interval=0.01)
         assert result.ok, result.table_rows()
-        yield Stand(emu, conn, settings)
+        yield Stand(standin, conn, settings)
     finally:
-        emu.stop()
+        standin.stop()
 
 
 def replay_client() -> stripe.StripeClient:
@@ -263,7 +263,7 @@ def replaying(scenario: str, stand: Stand):
     """
     path = cassette_path(scenario)
     assert path.exists(), f"missing cassette {path}: run `make cassettes`"
-    origin = urlsplit(stand.emu.instance_url)
+    origin = urlsplit(stand.standin.instance_url)
     salesforce = (origin.scheme, origin.hostname, origin.port)
 
     def pass_salesforce_through(request: Request) -> Request | None:
@@ -318,7 +318,7 @@ def test_scenario_syncs_to_the_exact_salesforce_records(name: str, stand: Stand)
         assert label in expected, f"{name}: no expectation written for checkpoint {label!r}"
         for cid in customer_ids:
             if cid not in accounts:
-                accounts[cid] = stand.emu.org.insert(
+                accounts[cid] = stand.standin.org.insert(
                     "Account", {"Name": f"{name} {cid}", "Stripe_Customer_Id__c": cid}
                 )
         report = stand.cycle(client)
@@ -333,7 +333,7 @@ def test_scenario_syncs_to_the_exact_salesforce_records(name: str, stand: Stand)
             assert all(r["Account__c"] == accounts[cid] for r in records), label
             got = _in_order([subscription_fields(r) for r in records])
             assert got == _in_order(want_subs), label
-        assert stand.emu.org.all("Sync_Error__c") == [], label
+        assert stand.standin.org.all("Sync_Error__c") == [], label
         seen.append(label)
 
     with replaying(name, stand) as cassette:
@@ -350,7 +350,7 @@ def test_a_stripe_request_with_no_recorded_answer_fails_loudly(stand: Stand) -> 
     def checkpoint(label: str, customer_ids: list[str]) -> None:
         for cid in customer_ids:
             if cid not in linked:
-                linked[cid] = stand.emu.org.insert(
+                linked[cid] = stand.standin.org.insert(
                     "Account", {"Name": "Acme", "Stripe_Customer_Id__c": cid}
                 )
         assert stand.cycle(client).exit_code == 0
@@ -371,5 +371,5 @@ def test_a_stripe_request_with_no_recorded_answer_fails_loudly(stand: Stand) -> 
     assert report.written == 0
     assert stand.account(account_id) == before
     # ...and says so where admins look.
-    [error] = stand.emu.org.all("Sync_Error__c")
+    [error] = stand.standin.org.all("Sync_Error__c")
     assert (error["Category__c"], error["Status__c"]) == ("Stripe", "Open"), error

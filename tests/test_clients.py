@@ -11,43 +11,43 @@ from sync.errors import StopCycle
 
 
 @pytest.fixture
-def sf_emu(tmp_path):
-    from sync.emulators.salesforce import SalesforceEmulator
+def sf_standin(tmp_path):
+    from standins.salesforce import SalesforceStandIn
 
-    with SalesforceEmulator(tmp_path / "sf") as emu:
-        yield emu
-
-
-def base(emu, tmp_path):
-    return {"STRIPE_API_KEY": "sk_test_fake_clients", "SALESFORCE_LOGIN_URL": emu.login_url,
-            "SALESFORCE_CA_BUNDLE": str(emu.ca_file), "BILLING_SYNC_DB": str(tmp_path / "s.db")}
+    with SalesforceStandIn(tmp_path / "sf") as standin:
+        yield standin
 
 
-def test_jwt_bearer_login_and_renewal(sf_emu, tmp_path):
-    env = {**base(sf_emu, tmp_path), "SALESFORCE_CLIENT_ID": sf_emu.client_id,
-           "SALESFORCE_USERNAME": sf_emu.username,
-           "SALESFORCE_PRIVATE_KEY_FILE": str(sf_emu.private_key_file)}
+def base(standin, tmp_path):
+    return {"STRIPE_API_KEY": "sk_test_fake_clients", "SALESFORCE_LOGIN_URL": standin.login_url,
+            "SALESFORCE_CA_BUNDLE": str(standin.ca_file), "BILLING_SYNC_DB": str(tmp_path / "s.db")}
+
+
+def test_jwt_bearer_login_and_renewal(sf_standin, tmp_path):
+    env = {**base(sf_standin, tmp_path), "SALESFORCE_CLIENT_ID": sf_standin.client_id,
+           "SALESFORCE_USERNAME": sf_standin.username,
+           "SALESFORCE_PRIVATE_KEY_FILE": str(sf_standin.private_key_file)}
     conn = build_salesforce(load_settings(env))
     assert conn.sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
-    sf_emu.expire_all_tokens()
+    sf_standin.expire_all_tokens()
     assert conn.sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
     assert conn.reauth_count == 1
 
 
-def test_wrong_client_secret_is_refused_without_echoing_it(sf_emu, tmp_path):
-    env = {**base(sf_emu, tmp_path), "SALESFORCE_CLIENT_ID": sf_emu.client_id,
+def test_wrong_client_secret_is_refused_without_echoing_it(sf_standin, tmp_path):
+    env = {**base(sf_standin, tmp_path), "SALESFORCE_CLIENT_ID": sf_standin.client_id,
            "SALESFORCE_CLIENT_SECRET": "definitely-wrong-secret"}
     with pytest.raises(StopCycle) as info:
         build_salesforce(load_settings(env))
     assert "refused" in info.value.message and "definitely-wrong-secret" not in str(info.value)
 
 
-def test_direct_token_cannot_be_renewed_and_says_so(sf_emu, tmp_path):
-    env = {**base(sf_emu, tmp_path), "SALESFORCE_INSTANCE_URL": sf_emu.instance_url,
-           "SALESFORCE_ACCESS_TOKEN": sf_emu.issue_token()}
+def test_direct_token_cannot_be_renewed_and_says_so(sf_standin, tmp_path):
+    env = {**base(sf_standin, tmp_path), "SALESFORCE_INSTANCE_URL": sf_standin.instance_url,
+           "SALESFORCE_ACCESS_TOKEN": sf_standin.issue_token()}
     conn = build_salesforce(load_settings(env))
     assert conn.sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
-    sf_emu.expire_all_tokens()
+    sf_standin.expire_all_tokens()
     with pytest.raises(StopCycle, match="cannot be renewed"):
         conn.sf.query("SELECT COUNT() FROM Account")
 
@@ -56,14 +56,14 @@ def test_check_reaches_both_stand_ins(world, capsys):
     assert main(["check"], environ=world.env) == 0
     out = capsys.readouterr().out
     assert "metadata deployed v1 (current)" in out and "API 66.0" in out
-    assert world.sf_emu.username in out
+    assert world.sf_standin.username in out
     assert "stripe" in out and "2026-10-28.endive" in out
     assert world.env["SALESFORCE_CLIENT_SECRET"] not in out
 
 
-def test_check_says_when_metadata_is_missing(sf_emu, tmp_path, capsys):
-    env = {**base(sf_emu, tmp_path), "SALESFORCE_CLIENT_ID": sf_emu.client_id,
-           "SALESFORCE_CLIENT_SECRET": sf_emu.client_secret,
+def test_check_says_when_metadata_is_missing(sf_standin, tmp_path, capsys):
+    env = {**base(sf_standin, tmp_path), "SALESFORCE_CLIENT_ID": sf_standin.client_id,
+           "SALESFORCE_CLIENT_SECRET": sf_standin.client_secret,
            "STRIPE_API_BASE": "http://127.0.0.1:9"}
     assert main(["check"], environ=env) == 1  # Stripe unreachable
     assert "metadata not deployed (run billing-sync deploy)" in capsys.readouterr().out

@@ -26,12 +26,12 @@ def linked(world):
 
 
 def upserts(world) -> int:
-    return world.sf_emu.counters.get("PATCH composite/sobjects/{type}", 0)
+    return world.sf_standin.counters.get("PATCH composite/sobjects/{type}", 0)
 
 
 def test_row_locks_are_retried_within_the_cycle(linked):
     world, _ids = linked
-    world.sf_emu.fail_next(2, "UNABLE_TO_LOCK_ROW")  # both subscription rows, first send
+    world.sf_standin.fail_next(2, "UNABLE_TO_LOCK_ROW")  # both subscription rows, first send
     report = world.cycle()
     assert report.exit_code == 0 and report.written == 4
     assert world.sync_errors() == [] and len(world.subscriptions()) == 2
@@ -41,7 +41,7 @@ def test_row_locks_are_retried_within_the_cycle(linked):
 def test_a_lock_that_outlasts_the_retries_becomes_one_sync_error(linked):
     world, ids = linked
     # sends: both rows fail (2), both again (4), then only the first (5): it fails all three
-    world.sf_emu.fail_next(5, "UNABLE_TO_LOCK_ROW")
+    world.sf_standin.fail_next(5, "UNABLE_TO_LOCK_ROW")
     report = world.cycle()
     assert report.exit_code == 1 and report.errors == {"Salesforce Write": 1}
     assert len(world.subscriptions()) == 1  # the other record stands
@@ -53,19 +53,19 @@ def test_a_lock_that_outlasts_the_retries_becomes_one_sync_error(linked):
 
 def test_salesforce_503_is_retried_with_backoff(linked):
     world, _ids = linked
-    world.sf_emu.fail_next(2, "SERVER_UNAVAILABLE")
+    world.sf_standin.fail_next(2, "SERVER_UNAVAILABLE")
     report = world.cycle()
     assert report.exit_code == 0 and report.written == 4
 
 
 def test_stripe_429_is_retried_with_backoff(linked):
     world, _ids = linked
-    world.stripe_emu.reset_counters()
-    world.stripe_emu.fail_next(2, status=429)
+    world.stripe_standin.reset_counters()
+    world.stripe_standin.fail_next(2, status=429)
     report = world.cycle()
     assert report.exit_code == 0 and report.written == 4
     # two refused listings were repeated: the engine's own count includes them
-    assert report.api_calls["stripe"] == world.stripe_emu.total_requests()
+    assert report.api_calls["stripe"] == world.stripe_standin.total_requests()
 
 
 def test_stripe_source_tells_unknown_from_deleted_and_caches_the_catalog(world):

@@ -182,16 +182,16 @@ def test_second_cycle_writes_nothing_and_bad_links_are_matching_errors(shop):
                for e in errors.values())
     assert world.account(bad)["Billing_Status__c"] is None  # never guessed
 
-    world.sf_emu.reset_counters()
+    world.sf_standin.reset_counters()
     second = world.cycle()
     assert (second.written, second.accounts_changed, second.subscriptions_changed) == (0, 0, 0)
-    assert world.writes() == 0, world.sf_emu.counters
+    assert world.writes() == 0, world.sf_standin.counters
     assert len(world.sync_errors()) == 2 and len(world.subscriptions()) == 1
 
     # A day later, past any backoff: the same data problems are not news; nothing is rewritten.
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     third = world.cycle(clock=lambda: later)
-    assert third.errors == {"Matching": 2} and world.writes() == 0, world.sf_emu.counters
+    assert third.errors == {"Matching": 2} and world.writes() == 0, world.sf_standin.counters
     assert {e["Attempts__c"] for e in world.sync_errors()} == {1}
 
 
@@ -203,7 +203,7 @@ def test_validation_rule_rejects_one_account_the_rest_are_written(shop):
         cid = customer(world, clock, n)
         subscribe(world, cid, prices["growth"])
         ids[n] = world.link(n, cid)
-    world.sf_emu.add_validation_rule(
+    world.sf_standin.add_validation_rule(
         "Account", lambda r: r.get("Name") == "Bravo" and r.get("MRR__c") is not None,
         "Bravo's MRR is managed by Finance", field="MRR__c")
     first = world.cycle()
@@ -223,8 +223,8 @@ def test_validation_rule_rejects_one_account_the_rest_are_written(shop):
     assert again.deferred == 1 and len(world.sync_errors()) == 1
 
     # The admin fixes the rule and ticks Retry: the next cycle writes and resolves.
-    world.sf_emu.org.clear_validation_rules()
-    world.sf_emu.org.update("Sync_Error__c", err["Id"], {"Retry_Requested__c": True})
+    world.sf_standin.org.clear_validation_rules()
+    world.sf_standin.org.update("Sync_Error__c", err["Id"], {"Retry_Requested__c": True})
     fixed = world.cycle()
     assert fixed.exit_code == 0 and fixed.resolved == 1
     assert world.account(ids["Bravo"])["Billing_Status__c"] == "Active"
@@ -242,13 +242,13 @@ def test_session_expiry_mid_cycle_reauthenticates_without_duplicates(shop):
     # Expire the session mid-cycle: after the Salesforce reads, before the writes.
     def expire_when_reading_stripe(message, *_):
         if message.startswith("reading Stripe"):
-            world.sf_emu.expire_all_tokens()
+            world.sf_standin.expire_all_tokens()
 
     report = world.cycle(progress=expire_when_reading_stripe)
     assert report.exit_code == 0 and report.written == 6
     assert world.conn.reauth_count == 1
     assert len(world.subscriptions()) == 3
-    world.sf_emu.expire_all_tokens()
+    world.sf_standin.expire_all_tokens()
     assert world.cycle().written == 0 and world.conn.reauth_count == 2
 
 
@@ -257,7 +257,7 @@ def test_daily_limit_stops_the_cycle_and_the_failure_is_kept(shop):
     cid = customer(world, clock, "Acme")
     subscribe(world, cid, prices["starter"])
     world.link("Acme", cid)
-    world.sf_emu.set_daily_limit(1)
+    world.sf_standin.set_daily_limit(1)
     report = world.cycle()
     assert report.exit_code == 1 and "daily API request limit" in report.stopped
     from sync.store import StateStore
@@ -267,7 +267,7 @@ def test_daily_limit_stops_the_cycle_and_the_failure_is_kept(shop):
         assert (row.category, row.code, row.mirrored) == ("Limits", "REQUEST_LIMIT_EXCEEDED",
                                                           False)
     # Salesforce back: the next cycle writes and mirrors the (now resolved) failure.
-    world.sf_emu.set_daily_limit(1_000_000)
+    world.sf_standin.set_daily_limit(1_000_000)
     assert world.cycle().exit_code == 0
     [err] = world.sync_errors()
     assert (err["Category__c"], err["Status__c"]) == ("Limits", "Resolved")
@@ -297,7 +297,7 @@ def test_cli_dry_run_prints_the_diff_and_writes_nothing(shop, tmp_path):
 def test_rest_headers_survive_a_deploy(world):
     from sync.salesforce_io import deploy
 
-    assert deploy(world.conn.sf, username=world.sf_emu.username, poll_interval=0.01).ok
+    assert deploy(world.conn.sf, username=world.sf_standin.username, poll_interval=0.01).ok
     assert world.conn.sf.headers["Content-Type"] == "application/json"
     assert "SOAPAction" not in world.conn.sf.headers
 
@@ -321,13 +321,13 @@ def test_account_option_limits_the_cycle_to_one_account(shop):
 
 
 def test_slack_hears_once_per_new_failure_kind_never_per_record(world):
+    from standins.slack import SlackStandIn
     from sync.slack import SlackWebhookAlerter
-    from tests.slack_fake import FakeSlack
 
     for n in range(3):
         world.link(f"Typo {n}", f"cus_bad id {n}")  # three malformed IDs: one kind
     world.link("Ghost", "cus_NoSuchCustomer")  # a second kind
-    slack = FakeSlack()
+    slack = SlackStandIn()
     try:
         alerter = SlackWebhookAlerter(f"http://127.0.0.1:{slack.port}/services/T/B/X")
         world.cycle(alerter=alerter)

@@ -29,20 +29,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx) -> int:
     from scheduler.clients import build_salesforce, build_stripe
     from scheduler.settings import load_settings
-    from sync.emulators.env import stand_in_environment
-    from sync.emulators.salesforce import SalesforceEmulator
-    from sync.emulators.stripe import StripeEmulator
+    from standins.env import stand_in_environment
+    from standins.salesforce import SalesforceStandIn
+    from standins.stripe import StripeStandIn
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="billing-sync-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with StripeEmulator() as stripe_emu, SalesforceEmulator(workdir) as sf_emu:
+    with StripeStandIn() as stripe_si, SalesforceStandIn(workdir) as sf_si:
         settings = load_settings(
-            stand_in_environment(stripe_emu, sf_emu, workdir / "billing-sync.db"))
-        ctx.out(f"Stripe stand-in at {stripe_emu.base_url}; Salesforce stand-in at "
-                f"{sf_emu.instance_url}; state in {workdir}")
+            stand_in_environment(stripe_si, sf_si, workdir / "billing-sync.db"))
+        ctx.out(f"Stripe stand-in at {stripe_si.base_url}; Salesforce stand-in at "
+                f"{sf_si.instance_url}; state in {workdir}")
         demo = _Demo(ctx, settings, build_stripe(settings), build_salesforce(settings),
-                     sf_emu.username)
+                     sf_si.username)
         code = demo.play()
     ctx.out(f"\nDemo finished in {time.monotonic() - started:.1f} s.")
     return code
@@ -57,7 +57,7 @@ class _Demo:
         self.ctx.out(f"\n== {title}")
 
     def play(self) -> int:
-        from sync.emulators.demo_data import apply_changes, seed_stripe
+        from standins.demo_data import apply_changes, seed_stripe
         from sync.salesforce_io import deploy
 
         self.step("1. Deploy billing-sync's metadata (objects, fields, permission sets)")

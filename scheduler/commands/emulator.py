@@ -24,13 +24,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx) -> int:
     if args.service == "stripe":
-        from sync.emulators.stripe import serve_forever
+        from standins.stripe import serve_forever
 
         # Printed as is: the stand-in's throwaway test key is what the user came for, and the
         # redactor would mask it as it masks every key-shaped string.
         serve_forever(port=args.port or 12111, out=lambda text: print(text, flush=True))
         return 0
-    from sync.emulators.salesforce.cli import serve
+    from standins.salesforce.cli import serve
 
     args.dir.mkdir(parents=True, exist_ok=True)
     return serve(args.port, args.dir, out=sys.stdout)

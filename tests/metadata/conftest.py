@@ -36,29 +36,29 @@ def metadata_xsd() -> xmlschema.XMLSchema:
 
 
 @pytest.fixture
-def emulator(tmp_path):
+def standin(tmp_path):
     try:
-        from sync.emulators.salesforce import SalesforceEmulator
+        from standins.salesforce import SalesforceStandIn
     except (ImportError, AttributeError) as exc:  # the stand-in's server is written in parallel
         pytest.skip(f"waits on the Salesforce stand-in: {exc}")
-    with SalesforceEmulator(tmp_path) as emu:
-        yield emu
+    with SalesforceStandIn(tmp_path) as standin:
+        yield standin
 
 
-def connect(emu, token: str | None = None) -> simple_salesforce.Salesforce:
+def connect(standin, token: str | None = None) -> simple_salesforce.Salesforce:
     session = requests.Session()
-    session.verify = str(emu.ca_file)
+    session.verify = str(standin.ca_file)
     # With REQUESTS_CA_BUNDLE set in the environment, requests prefers it over session.verify
     # (psf/requests#3829) and the stand-in's throwaway CA would be ignored.
     session.trust_env = False
     return simple_salesforce.Salesforce(
-        instance_url=emu.instance_url,
-        session_id=token or emu.issue_token(),
+        instance_url=standin.instance_url,
+        session_id=token or standin.issue_token(),
         version="66.0",
         session=session,
     )
 
 
 @pytest.fixture
-def sf(emulator) -> simple_salesforce.Salesforce:
-    return connect(emulator)
+def sf(standin) -> simple_salesforce.Salesforce:
+    return connect(standin)

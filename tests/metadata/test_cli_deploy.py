@@ -53,9 +53,9 @@ class FakeContext:
         return format_table(headers, rows)
 
 
-def test_deploy_prints_the_component_table_and_is_idempotent(emulator):
-    conn = SimpleNamespace(sf=connect(emulator), username=emulator.username, identity_url=None)
-    ctx = FakeContext(conn, emulator.login_url)
+def test_deploy_prints_the_component_table_and_is_idempotent(standin):
+    conn = SimpleNamespace(sf=connect(standin), username=standin.username, identity_url=None)
+    ctx = FakeContext(conn, standin.login_url)
     assert command.run(_args("--timeout", "60"), ctx) == 0
     table_rows = [line.split() for line in "\n".join(ctx.lines).splitlines()]
     assert ["CustomField", "Account.MRR__c", "created"] in table_rows
@@ -68,9 +68,9 @@ def test_deploy_prints_the_component_table_and_is_idempotent(emulator):
     assert "already assigned" in ctx.lines[-1]
 
 
-def test_check_only_reports_validation_and_exit_code(emulator):
-    conn = SimpleNamespace(sf=connect(emulator), username=emulator.username, identity_url=None)
-    ctx = FakeContext(conn, emulator.login_url)
+def test_check_only_reports_validation_and_exit_code(standin):
+    conn = SimpleNamespace(sf=connect(standin), username=standin.username, identity_url=None)
+    ctx = FakeContext(conn, standin.login_url)
     assert command.run(_args("--check-only"), ctx) == 0
     assert ctx.lines[-1].startswith("validation (check only) Succeeded")
 

@@ -1,7 +1,7 @@
 """Deploy logic that a stand-in cannot easily provoke: options sent, deadlines, the error edge.
 
 A small fake of the simple-salesforce surface ``sync.salesforce_io`` uses; the end-to-end
-behaviour against the Salesforce stand-in is in test_deploy_emulator.py.
+behaviour against the Salesforce stand-in is in test_deploy_standin.py.
 """
 
 from __future__ import annotations

@@ -47,19 +47,19 @@ def record(
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         raise SystemExit(f"unknown scenario(s): {', '.join(unknown)}")
-    emulator = None
+    standin = None
     if base_url and api_key:
         if api_key.startswith(("sk_live_", "rk_live_")):
             raise SystemExit("refusing to record with a live-mode key: use an sk_test_ key")
         kind = "Stripe test mode"
     else:
-        from sync.emulators.stripe import StripeEmulator
+        from standins.stripe import StripeStandIn
 
-        emulator = StripeEmulator(api_key="sk_test_emulator")
+        standin = StripeStandIn(api_key="sk_test_standin")
         # A fixed clock: re-recording against the stand-in reproduces the same dates, so the
         # hand-computed expectations in tests/test_cassette_e2e.py stay true.
-        emulator.set_time(RECORDING_TIME)
-        base_url, api_key = emulator.start(), emulator.api_key
+        standin.set_time(RECORDING_TIME)
+        base_url, api_key = standin.start(), standin.api_key
         kind = "billing-sync Stripe stand-in"
     info = {"kind": kind, "stripe_python": stripe.VERSION,
             "api_version": stripe.api_version}  # fmt: skip
@@ -78,8 +78,8 @@ def record(
             written.append(str(path))
             out(f"recorded {name} -> {path}")
     finally:
-        if emulator is not None:
-            emulator.stop()
+        if standin is not None:
+            standin.stop()
     return written
 
 

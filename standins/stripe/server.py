@@ -1,0 +1,312 @@
+"""The HTTP server and the ``StripeStandIn`` object tests, benchmarks and the demo drive."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..serving import BackgroundServer
+from .api import Api
+from .billing import Billing, BillingSettings
+from .catalog import CatalogRoutes
+from .clock import WallClock
+from .customers import CustomerRoutes
+from .errors import StripeError
+from .events import EventRoutes
+from .invoices import InvoiceRoutes
+from .items import SubscriptionItemRoutes
+from .objects import API_VERSION
+from .params import parse_form
+from .seed import seed_bulk
+from .store import Store
+from .subscriptions import SubscriptionRoutes
+from .testclocks import TestClockRoutes
+
+__all__ = ["StripeStandIn", "serve_forever"]
+
+Handler = Callable[..., dict[str, Any]]
+
+
+class Router:
+    def __init__(self, routes: list[tuple[str, str, Handler]]) -> None:
+        self._table: dict[tuple[str, int], list[tuple[list[str], str, Handler]]] = {}
+        for method, template, fn in routes:
+            segs = template.strip("/").split("/")
+            self._table.setdefault((method, len(segs)), []).append((segs, template, fn))
+
+    def match(self, method: str, path: str) -> tuple[str, Handler, list[str]] | None:
+        segs = path.strip("/").split("/")
+        for tsegs, template, fn in self._table.get((method, len(segs)), ()):
+            args = []
+            for t, s in zip(tsegs, segs, strict=True):
+                if t.startswith("{"):
+                    if not s:
+                        break
+                    args.append(s)
+                elif t != s:
+                    break
+            else:
+                return template, fn, args
+        return None
+
+
+class StripeStandIn:
+    """A local stand-in for the Stripe API (see the package docstring).
+
+    ``retries_exhausted`` is the account setting for a subscription whose payment retries ran
+    out: "canceled" (Stripe's default) or "unpaid". ``retry_days`` are the days after the
+    first failed payment at which Stripe retries.
+    """
+
+    def __init__(
+        self,
+        api_key: str = "sk_test_standin",
+        *,
+        retries_exhausted: str = "canceled",
+        retry_days: tuple[int, ...] = (3, 7, 14),
+        seed: int = 0,
+    ) -> None:
+        if retries_exhausted not in ("canceled", "unpaid"):
+            raise ValueError("retries_exhausted must be 'canceled' or 'unpaid'")
+        self.api_key = api_key
+        self.wall = WallClock()
+        self.store = Store(seed)
+        self.billing = Billing(self.store, self.wall, BillingSettings(retry_days,
+                                                                      retries_exhausted))
+        api = Api(self.store, self.billing)
+        routes: list[tuple[str, str, Handler]] = []
+        for group in (CatalogRoutes(api), CustomerRoutes(api), SubscriptionRoutes(api),
+                      SubscriptionItemRoutes(api), InvoiceRoutes(api), TestClockRoutes(api),
+                      EventRoutes(api)):  # fmt: skip
+            routes.extend(group.routes())
+        self.router = Router(routes)
+        self.lock = threading.RLock()
+        self._stats_lock = threading.Lock()
+        self._counters: dict[str, int] = {}
+        self._latency = 0.0
+        self._faults: list[int] = []  # statuses for the next calls, consumed in order
+        self._idempotent: dict[tuple[str, str], tuple[int, bytes]] = {}
+        self._serving = BackgroundServer()
+        self.base_url = ""
+
+    # lifecycle -----------------------------------------------------------------------------
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        if self._serving.running:
+            raise RuntimeError("the stand-in is already running")
+        server = ThreadingHTTPServer((host, port), _make_handler(self))
+        server.daemon_threads = True
+        self.base_url = f"http://{host}:{self._serving.start(server, 'Stripe stand-in')}"
+        return self.base_url
+
+    def stop(self) -> None:
+        self._serving.stop()
+
+    def __enter__(self) -> StripeStandIn:
+        if not self._serving.running:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # benchmarks and faults -----------------------------------------------------------------
+    @property
+    def counters(self) -> dict[str, int]:
+        with self._stats_lock:
+            return dict(self._counters)
+
+    def reset_counters(self) -> None:
+        with self._stats_lock:
+            self._counters.clear()
+
+    def total_requests(self) -> int:
+        with self._stats_lock:
+            return sum(self._counters.values())
+
+    def set_latency(self, seconds: float) -> None:
+        self._latency = max(0.0, float(seconds))
+
+    def fail_next(self, n: int, status: int = 429) -> None:
+        if status not in (429, 500):
+            raise ValueError("status must be 429 or 500")
+        with self._stats_lock:
+            self._faults = [status] * n
+
+    def seed_bulk(self, customers: int = 10_000, subscriptions: int = 12_000,
+                  seed: int = 1) -> list[str]:  # fmt: skip
+        with self.lock:
+            return seed_bulk(self.store, self.wall.now(), customers, subscriptions, seed)
+
+    # time for objects not on a test clock --------------------------------------------------
+    def now(self) -> int:
+        return self.wall.now()
+
+    def set_time(self, ts: int) -> None:
+        """Freeze the stand-in's wall clock at ``ts`` and apply every transition now due."""
+        with self.lock:
+            self.wall.set(ts)
+            self._run_wall()
+
+    def advance_time(self, seconds: int) -> int:
+        with self.lock:
+            now = self.wall.advance(seconds)
+            self._run_wall()
+            return now
+
+    def _run_wall(self) -> None:
+        subs = (s for s in self.store.data["subscription"].values() if s["test_clock"] is None)
+        self.billing.request_id = None
+        self.billing.run(list(subs), self.wall.now())
+
+    # request handling (called from the HTTP threads) ---------------------------------------
+    def _count(self, key: str) -> int | None:
+        with self._stats_lock:
+            self._counters[key] = self._counters.get(key, 0) + 1
+            return self._faults.pop(0) if self._faults else None
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes
+               ) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
+        if self._latency:
+            time.sleep(self._latency)
+        url = urlsplit(target)
+        with self.lock:
+            request_id = self.store.request_id()
+        out_headers = {"Request-Id": request_id, "Stripe-Version": API_VERSION}
+        matched = self.router.match(method, url.path)
+        fault = self._count(f"{method} {matched[0] if matched else url.path}")
+        try:
+            if fault == 429:
+                raise StripeError(
+                    429,
+                    "Request rate limit exceeded. Learn more about rate limits here "
+                    "https://stripe.com/docs/rate-limits.",
+                    code="rate_limit",
+                    headers={"Stripe-Rate-Limited-Reason": "global-rate"},
+                )
+            if fault == 500:
+                raise StripeError(500, "An unknown error occurred", type="api_error")
+            self._authenticate(headers)
+            version = headers.get("stripe-version")
+            if version and version != API_VERSION:
+                raise StripeError(400, f"Invalid Stripe API version: {version}. The billing-sync"
+                                  f" Stripe stand-in speaks only {API_VERSION}.")  # fmt: skip
+            if matched is None:
+                raise StripeError(404, f"Unrecognized request URL ({method}: {url.path}). "
+                                  "Please see https://stripe.com/docs or we can help at "
+                                  "https://support.stripe.com/.")  # fmt: skip
+            raw = url.query
+            if body:
+                if "application/x-www-form-urlencoded" not in headers.get("content-type", ""):
+                    raise StripeError(400, "Request bodies must be form-encoded "
+                                      "(application/x-www-form-urlencoded).")  # fmt: skip
+                raw = "&".join(x for x in (raw, body.decode()) if x)
+            params = parse_form(raw)
+            idem = headers.get("idempotency-key") if method == "POST" else None
+            if idem and (self.api_key, idem) in self._idempotent:
+                status, payload = self._idempotent[(self.api_key, idem)]
+                out_headers["Idempotent-Replayed"] = "true"
+                out_headers["Idempotency-Key"] = idem
+                return status, out_headers, payload
+            _, fn, args = matched
+            with self.lock:
+                self.billing.request_id = request_id
+                result = fn(params, *args)
+            payload = json.dumps(result).encode()
+            if idem:
+                out_headers["Idempotency-Key"] = idem
+                self._idempotent[(self.api_key, idem)] = (200, payload)
+            return 200, out_headers, payload
+        except StripeError as err:
+            out_headers.update(err.headers)
+            return err.status, out_headers, json.dumps(err.body(request_id)).encode()
+        except Exception:  # a bug in the stand-in: answer like Stripe's 500, show the trace
+            traceback.print_exc(file=sys.stderr)
+            err = StripeError(500, "An unknown error occurred", type="api_error")
+            return 500, out_headers, json.dumps(err.body(request_id)).encode()
+
+    def _authenticate(self, headers: dict[str, str]) -> None:
+        auth = headers.get("authorization", "")
+        if not auth:
+            raise StripeError(
+                401,
+                "You did not provide an API key. You need to provide your API key in the "
+                "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
+                "YOUR_SECRET_KEY').",
+            )
+        key = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+        if key != self.api_key:
+            shown = f"{key[:8]}{'*' * 4}{key[-4:]}" if len(key) > 12 else "****"
+            raise StripeError(401, f"Invalid API Key provided: {shown}")
+
+    def admin(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """``/_standin/...``: the fault and counter controls over HTTP (never counted)."""
+        params = json.loads(body or b"{}")
+        if method == "GET" and path == "/_standin/counters":
+            return 200, {"counters": self.counters, "total": self.total_requests()}
+        if method == "POST" and path == "/_standin/reset_counters":
+            self.reset_counters()
+            return 200, {"ok": True}
+        if method == "POST" and path == "/_standin/fail_next":
+            self.fail_next(int(params.get("n", 1)), int(params.get("status", 429)))
+            return 200, {"ok": True}
+        if method == "POST" and path == "/_standin/latency":
+            self.set_latency(float(params.get("seconds", 0)))
+            return 200, {"ok": True}
+        if method == "POST" and path == "/_standin/advance_time":
+            return 200, {"now": self.advance_time(int(params.get("seconds", 0)))}
+        return 404, {"error": {"message": f"Unknown stand-in control {method} {path}"}}
+
+
+def _make_handler(standin: StripeStandIn) -> type[BaseHTTPRequestHandler]:
+    class _Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: stripe-python reuses its connection
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if self.path.startswith("/_standin/"):
+                status, obj = standin.admin(self.command, urlsplit(self.path).path, body)
+                self._reply(status, {}, json.dumps(obj).encode())
+                return
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, out_headers, payload = standin.handle(self.command, self.path, headers, body)
+            self._reply(status, out_headers, payload)
+
+        def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # requests carry API keys in headers only, but keep the test output quiet
+
+    return _Handler
+
+
+def serve_forever(host: str = "127.0.0.1", port: int = 12111, out: Callable[[str], Any] = print,
+                  api_key: str = "sk_test_standin") -> None:  # fmt: skip
+    """What ``billing-sync emulator stripe --port N`` runs: serve until interrupted."""
+    standin = StripeStandIn(api_key=api_key)
+    url = standin.start(host, port)
+    out(f"Stripe stand-in listening on {url}")
+    out(f"API key: {api_key}")
+    out(f'Use: stripe.StripeClient("{api_key}", base_addresses={{"api": "{url}"}})')
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        standin.stop()
