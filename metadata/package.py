@@ -167,7 +167,7 @@ def _field_problems(obj_name: str, f: Field) -> list[str]:
 
 
 def check_rules(spec: PackageSpec) -> list[str]:
-    """The Metadata API rules (DESIGN B1) our package could break; empty when it is sound."""
+    """The Metadata API rules our package could break; empty when it is sound."""
     problems: list[str] = []
     for obj_name, fields in spec.fields_by_object().items():
         seen: set[str] = set()

@@ -1,8 +1,8 @@
 """The Salesforce data model billing-sync owns: the single source of API names and types.
 
-DESIGN.md A3 fixes the API names and types; labels, help texts and descriptions may be
-polished here. Everything that needs a Salesforce name (the sync engine, the templates, the
-deploy checks) reads it from this module, so a rename happens in one place.
+API names and types are fixed once deployed (renaming or retyping a field loses data in
+every org that has it); labels, help texts and descriptions may be polished here.
+Everything that needs a Salesforce name (the sync engine, the templates, the deploy checks) reads it from this module, so a rename happens in one place.
 
 Bump ``SCHEMA_VERSION`` whenever the rendered package changes: the deployed marker (the
 description of ``Sync_Error__c``, see ``VERSION_MARKER_OBJECT``) is how the daemon decides
@@ -12,8 +12,26 @@ whether to deploy on start.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import StrEnum
+
+from metadata.components import (
+    CustomObject,
+    Field,
+    FieldPermission,
+    ListView,
+    ObjectPermission,
+    PermissionSet,
+    Tab,
+    _account_lookup,
+    _checkbox,
+    _currency,
+    _date,
+    _datetime,
+    _external_id,
+    _number,
+    _picklist,
+    _text,
+)
 
 __all__ = [
     "ACCOUNT_FIELDS",
@@ -85,147 +103,6 @@ def parse_version_marker(description: str | None) -> str | None:
         return None
     match = _MARKER_RE.search(description)
     return match.group(1) if match else None
-
-
-@dataclass(frozen=True)
-class Field:
-    """One custom field, in Metadata API terms (``type`` is the CustomField type)."""
-
-    name: str
-    type: str  # Text Picklist Currency Number Date DateTime Checkbox LongTextArea Lookup AutoNumber
-    label: str
-    length: int | None = None
-    precision: int | None = None
-    scale: int | None = None
-    external_id: bool = False
-    unique: bool = False
-    case_sensitive: bool = False
-    required: bool = False
-    values: tuple[tuple[str, str], ...] = ()  # picklist (api value, label), in display order
-    restricted: bool = True
-    reference_to: str | None = None
-    relationship_name: str | None = None  # child relationship on the parent: Account.X__r
-    relationship_label: str | None = None
-    delete_constraint: str | None = None  # SetNull | Restrict | Cascade
-    default: str | None = None  # Checkbox "true"/"false"; Picklist: the default api value
-    visible_lines: int | None = None
-    display_format: str | None = None  # AutoNumber, e.g. "SE-{000000}"
-    description: str = ""
-    help_text: str = ""
-
-    @property
-    def picklist_values(self) -> tuple[str, ...]:
-        return tuple(value for value, _label in self.values)
-
-
-@dataclass(frozen=True)
-class ListView:
-    name: str
-    label: str
-    columns: tuple[str, ...]
-    filters: tuple[tuple[str, str, str], ...] = ()  # (field, operation, value)
-    filter_scope: str = "Everything"
-
-
-@dataclass(frozen=True)
-class CustomObject:
-    name: str
-    label: str
-    plural_label: str
-    name_field: Field
-    fields: tuple[Field, ...]
-    list_views: tuple[ListView, ...] = ()
-    sharing_model: str = "ReadWrite"
-    description: str = ""
-    starts_with: str = "Consonant"
-
-    def field(self, name: str) -> Field:
-        if name == "Name":
-            return self.name_field
-        for candidate in self.fields:
-            if candidate.name == name:
-                return candidate
-        raise KeyError(f"{self.name} has no field {name!r} in the billing-sync schema")
-
-
-@dataclass(frozen=True)
-class ObjectPermission:
-    object: str
-    allow_create: bool = False
-    allow_read: bool = False
-    allow_edit: bool = False
-    allow_delete: bool = False
-    view_all_records: bool = False
-    modify_all_records: bool = False
-
-
-@dataclass(frozen=True)
-class FieldPermission:
-    field: str  # "Object.Field__c"
-    readable: bool
-    editable: bool
-
-
-@dataclass(frozen=True)
-class PermissionSet:
-    name: str
-    label: str
-    description: str
-    object_permissions: tuple[ObjectPermission, ...]
-    field_permissions: tuple[FieldPermission, ...]
-    tab_settings: tuple[tuple[str, str], ...] = ()  # (tab, Visible | Available | None)
-
-
-@dataclass(frozen=True)
-class Tab:
-    name: str  # the custom object it shows
-    motif: str
-    description: str = ""
-
-
-def _text(name: str, label: str, length: int = 255, **kw) -> Field:
-    return Field(name=name, type="Text", label=label, length=length, **kw)
-
-
-def _external_id(name: str, label: str, **kw) -> Field:
-    return _text(name, label, external_id=True, unique=True, case_sensitive=True, **kw)
-
-
-def _currency(name: str, label: str, **kw) -> Field:
-    return Field(name=name, type="Currency", label=label, precision=16, scale=2, **kw)
-
-
-def _number(name: str, label: str, **kw) -> Field:
-    return Field(name=name, type="Number", label=label, precision=18, scale=0, **kw)
-
-
-def _date(name: str, label: str, **kw) -> Field:
-    return Field(name=name, type="Date", label=label, **kw)
-
-
-def _datetime(name: str, label: str, **kw) -> Field:
-    return Field(name=name, type="DateTime", label=label, **kw)
-
-
-def _checkbox(name: str, label: str, **kw) -> Field:
-    return Field(name=name, type="Checkbox", label=label, default="false", **kw)
-
-
-def _picklist(name: str, label: str, values: tuple[tuple[str, str], ...], **kw) -> Field:
-    return Field(name=name, type="Picklist", label=label, values=values, restricted=True, **kw)
-
-
-def _account_lookup(relationship_name: str, relationship_label: str, **kw) -> Field:
-    return Field(
-        name="Account__c",
-        type="Lookup",
-        label="Account",
-        reference_to="Account",
-        relationship_name=relationship_name,
-        relationship_label=relationship_label,
-        delete_constraint="SetNull",
-        **kw,
-    )
 
 
 def _same(*values: str) -> tuple[tuple[str, str], ...]:

@@ -2,7 +2,7 @@
 
 Keys are field API names from ``metadata.schema``; Text values are cut to their field length.
 
-Rules decided here (DESIGN.md A3 leaves them open):
+Rules decided here (the data model leaves them open):
 - *Live* means not ended (anything but canceled / incomplete_expired). Billing_Plan__c and
   the currency check look at live subscriptions.
 - Renewal_Date__c is the earliest current period end of a live subscription that is not
