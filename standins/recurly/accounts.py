@@ -55,7 +55,7 @@ class AccountRoutes:
             ("PUT", a + "/reactivate", self.reactivate),
             ("GET", a + "/coupon_redemptions", self.list_redemptions),
             ("GET", a + "/coupon_redemptions/active", self.active_redemptions),
-            ("POST", a + "/coupon_redemptions", self.redeem),
+            ("POST", a + "/coupon_redemptions/active", self.redeem),
             ("DELETE", a + "/coupon_redemptions/active", self.remove_redemption),
             ("GET", a + "/invoices", self.account_invoices),
             ("GET", "/invoices", self.list_invoices),
