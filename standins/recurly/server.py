@@ -278,8 +278,7 @@ def _make_handler(emu: RecurlyStandIn) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            body = self._body()
             if self.path.startswith("/_standin/"):
                 status, obj = emu.admin(self.command, urlsplit(self.path).path, body)
                 self._reply(status, {}, json.dumps(obj).encode())
@@ -287,6 +286,22 @@ def _make_handler(emu: RecurlyStandIn) -> type[BaseHTTPRequestHandler]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, out, payload = emu.handle(self.command, self.path, headers, body)
             self._reply(status, out, payload, head=self.command == "HEAD")
+
+        def _body(self) -> bytes:
+            # The SDK sends an empty dict body ({} is falsy, so never JSON-encoded) and
+            # http.client then streams it chunked: read chunked bodies as Recurly does.
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                out = b""
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                            pass
+                        return out
+                    out += self.rfile.read(size)
+                    self.rfile.readline()
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
 
         def _reply(self, status: int, headers: dict[str, str], payload: bytes,
                    head: bool = False) -> None:  # fmt: skip
