@@ -323,15 +323,16 @@ def _make_handler(emu: RecurlyStandIn) -> type[BaseHTTPRequestHandler]:
 
 
 def serve_forever(port: int = 12112, out: Callable[[str], Any] = print, *,
-                  host: str = "127.0.0.1",
-                  api_key: str = "standin-recurly-private-key") -> None:  # fmt: skip
-    """What ``billing-sync emulator recurly --port N`` runs: serve until interrupted."""
+                  host: str = "127.0.0.1", api_key: str = "standin-recurly-private-key",
+                  until: threading.Event | None = None) -> None:  # fmt: skip
+    """What ``billing-sync emulator recurly --port N`` runs: serve until interrupted (or
+    until ``until`` is set, for tests)."""
     emu = RecurlyStandIn(api_key=api_key)
     url = emu.start(host, port)
     out(f"Recurly stand-in (API {API_VERSION}) listening on {url}")
     out(f"API key: {api_key}")
     try:
-        threading.Event().wait()
+        (until or threading.Event()).wait()
     except KeyboardInterrupt:
         pass
     finally:
