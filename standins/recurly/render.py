@@ -83,7 +83,7 @@ class Renderer:
         return out
 
     def redemption_mini(self, red: dict[str, Any]) -> dict[str, Any]:
-        return {"id": red["id"], "object": "coupon_redemption_mini",
+        return {"id": red["id"], "object": "coupon_redemption",
                 "coupon": self.coupon_mini(self.store.data["coupon"][red["_coupon"]]),
                 "state": red["state"], "discounted": red["discounted"],
                 "created_at": iso(red["created_at"])}  # fmt: skip
