@@ -18,6 +18,14 @@ KINDS = ("account", "plan", "add_on", "coupon", "coupon_redemption", "subscripti
 _ID_CHARS = string.ascii_lowercase + string.digits
 
 
+def _b36(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = _ID_CHARS[r] + out
+    return out
+
+
 def norm_code(code: str) -> str:
     """Account codes are unique and looked up without regard to case (stored as given)."""
     return code.casefold()
@@ -41,12 +49,9 @@ class Store:
     # ids -----------------------------------------------------------------------------------
     def new_id(self) -> str:
         """Recurly-like ids: 12 lowercase base-36 characters, a counter head keeps them unique."""
-        n, head = self.seq + 1, ""
-        while n:
-            n, r = divmod(n, 36)
-            head = _ID_CHARS[r] + head
-        tail = "".join(self.rng.choice(_ID_CHARS) for _ in range(12 - len(head) - 1))
-        return self.rng.choice(string.ascii_lowercase) + tail + head
+        head = _b36(self.seq + 1)
+        tail = _b36(self.rng.getrandbits(62)).rjust(11, "0")[: 11 - len(head)]
+        return string.ascii_lowercase[self.rng.getrandbits(4)] + tail + head
 
     def uuid(self) -> str:
         return f"{self.rng.getrandbits(128):032x}"
