@@ -2,7 +2,8 @@
 
 API names and types are fixed once deployed (renaming or retyping a field loses data in
 every org that has it); labels, help texts and descriptions may be polished here.
-Everything that needs a Salesforce name (the sync engine, the templates, the deploy checks) reads it from this module, so a rename happens in one place.
+Everything that needs a Salesforce name (the sync engine, the templates, the deploy checks)
+reads it from this module, so a rename happens in one place.
 
 Bump ``SCHEMA_VERSION`` whenever the rendered package changes: the deployed marker (the
 description of ``Sync_Error__c``, see ``VERSION_MARKER_OBJECT``) is how the daemon decides
