@@ -5,8 +5,17 @@ BIN := $(VENV)/bin
 
 .PHONY: test demo lint cassettes bench clean
 
+# A .venv made by a Python this project does not support (older than 3.11) is rebuilt.
 $(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "billing-sync needs Python 3.11 or later; set PYTHON=python3.11"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
+
+ifneq ($(wildcard $(BIN)/python),)
+ifneq ($(shell $(BIN)/python -c 'import sys; print(sys.version_info >= (3, 11))'),True)
+$(shell rm -rf $(VENV))
+endif
+endif
 
 # Re-install whenever pyproject.toml changes (new dependency, new entry point).
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
@@ -17,17 +26,20 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# The gate: lint, format, types, then the suite with warnings as errors and a coverage floor.
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check sync metadata scheduler
+	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --cov --cov-report=term
 
 demo: $(VENV)/.installed
 	$(BIN)/billing-sync demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info billing-sync.db
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage* build *.egg-info billing-sync.db
 
 # Re-record the Stripe cassettes: against the stand-in by default, or against Stripe test mode
 # with STRIPE_API_KEY=sk_test_… STRIPE_API_BASE=https://api.stripe.com make cassettes

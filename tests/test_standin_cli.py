@@ -37,7 +37,7 @@ def test_stripe_standin_serves_stripe_python(tmp_path):
         assert cus.id.startswith("cus_") and cus.livemode is False
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
+        proc.communicate(timeout=10)  # reaps it and closes both pipes
 
 
 def test_salesforce_standin_prints_name_value_lines(tmp_path):
@@ -50,4 +50,4 @@ def test_salesforce_standin_prints_name_value_lines(tmp_path):
         assert values["access_token"] and values["client_id"]
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
+        proc.communicate(timeout=10)  # reaps it and closes both pipes
