@@ -324,6 +324,7 @@ class ChargebeeStandin:
 def _make_handler(standin: ChargebeeStandin) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # one small reply must not wait for a delayed ACK
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -341,8 +342,8 @@ def _make_handler(standin: ChargebeeStandin) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(payload)))
             for k, v in headers.items():
                 self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(payload)
+            self._headers_buffer.append(b"\r\n" + payload)  # headers and body in one write
+            self.flush_headers()
 
         do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _serve
 
