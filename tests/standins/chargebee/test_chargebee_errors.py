@@ -10,7 +10,7 @@ ENVELOPE = {"message", "api_error_code", "error_code", "error_msg", "http_status
 
 
 def _check(body: dict, status: int, code: str, type_: str | None, param: str | None) -> None:
-    assert ENVELOPE <= set(body), body
+    assert set(body) >= ENVELOPE, body
     assert body["http_status_code"] == status and body["api_error_code"] == code
     assert body["error_msg"] == body["message"]
     assert body.get("type") == type_

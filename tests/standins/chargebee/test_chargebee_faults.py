@@ -109,3 +109,12 @@ def test_time_machine_travel_forward(cb, standin) -> None:
     assert tm.time_travel_status == "succeeded" and standin.now() == dest
     with pytest.raises(chargebee.InvalidRequestError):
         cb.TimeMachine.travel_forward("delorean", {"destination_time": dest - 10})
+
+
+def test_sdk_retries_429_beyond_max_retries(cb, standin) -> None:
+    """chargebee-python 3.29 retries a 429 with no cap (max_retries is not applied to it), and
+    looks for Retry-After on an attribute its errors do not have, so it waits delay_ms."""
+    cb.update_retry_config(RetryConfig(enabled=True, max_retries=1, delay_ms=1))
+    standin.fail_next(3, 429)
+    assert cb.Customer.list().list == []
+    assert standin.counters["GET /api/v2/customers"] == 4

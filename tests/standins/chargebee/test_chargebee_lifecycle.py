@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import chargebee
 import pytest
+
 T0 = 1_793_577_600  # the fixture's frozen time (conftest.T0)
 DAY = 86_400
 
