@@ -7,7 +7,7 @@ pricing, dunning); they are fixed when the stand-in is built.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .clock import Clock
@@ -56,7 +56,6 @@ class Site:
     clock: Clock
     settings: Settings
     source: str = "api"  # "api" for requests, "scheduled_job" while the clock runs
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def now(self) -> int:
         return self.clock.now()
