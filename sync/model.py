@@ -14,6 +14,8 @@ from decimal import Decimal
 
 __all__ = [
     "BillingSnapshot",
+    "ChangeFeed",
+    "ChangeHint",
     "Coupon",
     "Customer",
     "FetchStats",
@@ -122,3 +124,23 @@ class BillingSnapshot:
     missing: frozenset[str] = frozenset()
     refused: Mapping[str, str] = field(default_factory=dict)
     stats: FetchStats = field(default_factory=FetchStats)
+
+
+@dataclass(frozen=True)
+class ChangeHint:
+    """One change the billing system reported (a Stripe event): when, and whom it touched.
+
+    A hint, never state: the customer it names is re-read before anything is written."""
+
+    id: str
+    created: datetime
+    customer_id: str | None = None
+    catalog_id: str | None = None  # a product, price or coupon
+    api_version: str | None = None  # the payload's version, which may not be ours
+
+
+@dataclass(frozen=True)
+class ChangeFeed:
+    hints: tuple[ChangeHint, ...] = ()
+    calls: int = 0
+    api_version: str = ""  # the version we read at; hints in another one are counted
