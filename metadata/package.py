@@ -202,9 +202,9 @@ def check_rules(spec: PackageSpec) -> list[str]:
                 )
             if fp.editable and not fp.readable:
                 problems.append(f"{ps.name}: {fp.field} editable but not readable")
-        for tab, _visibility in ps.tab_settings:
-            if tab not in {t.name for t in spec.tabs}:
-                problems.append(f"{ps.name}: setting for unknown tab {tab}")
+        for tab_name, _visibility in ps.tab_settings:
+            if tab_name not in {t.name for t in spec.tabs}:
+                problems.append(f"{ps.name}: setting for unknown tab {tab_name}")
     for tab in spec.tabs:
         if tab.name not in object_names:
             problems.append(f"tab {tab.name}: no such custom object in the package")

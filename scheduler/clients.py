@@ -115,7 +115,9 @@ class ReauthSession(requests.Session):
         super().__init__()
         self.connection: SalesforceConnection | None = None
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
         kwargs.setdefault("timeout", SALESFORCE_TIMEOUT)
         # requests lets REQUESTS_CA_BUNDLE override a session's own verify setting; a
         # per-request value wins over the environment, so SALESFORCE_CA_BUNDLE holds.
@@ -135,7 +137,8 @@ class ReauthSession(requests.Session):
         conn.reauthenticate()
         headers = dict(kwargs.pop("headers", None) or {})
         headers["Authorization"] = f"Bearer {conn.sf.session_id}"
-        return super().request(method, url, *args, headers=headers, **kwargs)
+        kwargs["headers"] = headers
+        return super().request(method, url, *args, **kwargs)
 
 
 def _invalid_session(resp: requests.Response) -> bool:

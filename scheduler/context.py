@@ -12,7 +12,8 @@ from sync.redact import Redactor
 from .settings import Settings, load_settings
 
 if TYPE_CHECKING:  # the clients' libraries are heavy: load them only for commands that call
-    import stripe
+    # By name: inside Context, ``stripe`` is the method below, not the module.
+    from stripe import StripeClient
 
     from .clients import SalesforceConnection
 
@@ -57,7 +58,7 @@ class Context:
         """The SalesforceConnection (``.sf`` is the simple-salesforce client), built once."""
         return self._salesforce
 
-    def stripe(self) -> stripe.StripeClient:
+    def stripe(self) -> StripeClient:
         """The StripeClient, built once."""
         return self._stripe
 
@@ -68,7 +69,7 @@ class Context:
         return build_salesforce(self.settings)
 
     @cached_property
-    def _stripe(self) -> stripe.StripeClient:
+    def _stripe(self) -> StripeClient:
         from .clients import build_stripe
 
         return build_stripe(self.settings)

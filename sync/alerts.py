@@ -165,7 +165,7 @@ def _kind_text(kind: tuple[str, str], example: FailureRow, count: int) -> str:
     )
 
 
-def _more_kinds_text(kinds: list[tuple[str, str]], counts: Counter) -> str:
+def _more_kinds_text(kinds: list[tuple[str, str]], counts: Counter[tuple[str, str]]) -> str:
     shown = ", ".join(
         f"*{_esc(c)}* `{_esc(code or '-')}` ({max(counts[(c, code)], 1)})"
         for c, code in kinds[:10]

@@ -5,10 +5,21 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from scheduler.context import show_value
+
+if TYPE_CHECKING:
+    from stripe import StripeClient
+
+    from scheduler.clients import SalesforceConnection
+    from scheduler.context import Context
+    from scheduler.settings import Settings
+    from standins.demo_data import DemoWorld
+    from sync.report import CycleReport
 
 NAME = "demo"
 HELP = ("Run billing-sync end to end against local Stripe and Salesforce stand-ins: deploy, "
@@ -26,7 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "(default: a temporary directory)")
 
 
-def run(args: argparse.Namespace, ctx) -> int:
+def run(args: argparse.Namespace, ctx: Context) -> int:
     from scheduler.clients import build_salesforce, build_stripe
     from scheduler.settings import load_settings
     from standins.env import stand_in_environment
@@ -49,7 +60,14 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 class _Demo:
-    def __init__(self, ctx, settings, stripe_client, connection, username):
+    def __init__(
+        self,
+        ctx: Context,
+        settings: Settings,
+        stripe_client: StripeClient,
+        connection: SalesforceConnection,
+        username: str,
+    ) -> None:
         self.ctx, self.settings = ctx, settings
         self.stripe, self.conn, self.username = stripe_client, connection, username
 
@@ -115,7 +133,7 @@ class _Demo:
               _cut(e["Message__c"], 90)) for e in errors]))
         return 0
 
-    def _link_accounts(self, world) -> dict[str, str]:
+    def _link_accounts(self, world: DemoWorld) -> dict[str, str]:
         rows = [{"Name": company, "Stripe_Customer_Id__c": cid}
                 for company, cid in world.customers.items()]
         rows += [
@@ -124,25 +142,27 @@ class _Demo:
             {"Name": "Rekall", "Stripe_Customer_Id__c": "cus_DoesNotExist0001"},
         ]
         sf = self.conn.sf
-        accounts = {}
+        accounts: dict[str, str] = {}
         for start in range(0, len(rows), 200):
             batch = [{"attributes": {"type": "Account"}, **r} for r in rows[start:start + 200]]
-            results = sf.restful("composite/sobjects", method="POST",
-                                 json={"allOrNone": True, "records": batch})
+            # A composite/sobjects POST answers with one result a record, never nothing.
+            results = cast(list[dict[str, Any]],
+                           sf.restful("composite/sobjects", method="POST",
+                                      json={"allOrNone": True, "records": batch}))
             for row, res in zip(batch, results, strict=True):
                 if not res.get("success"):
                     raise RuntimeError(f"demo Account {row['Name']} not created: {res}")
                 accounts[row["Name"]] = res["id"]
         return accounts
 
-    def _cycle(self, *, dry_run: bool = False):
+    def _cycle(self, *, dry_run: bool = False) -> CycleReport:
         from scheduler.wiring import build_engine
 
         with build_engine(self.settings, stripe_client=self.stripe, salesforce=self.conn,
                           redactor=self.ctx.redactor, read_only=dry_run) as engine:
             return engine.run(dry_run=dry_run)
 
-    def _summary(self, report) -> None:
+    def _summary(self, report: CycleReport) -> None:
         s = report.summary()
         errors = ", ".join(f"{k} {v}" for k, v in sorted(s["errors_by_category"].items()))
         self.ctx.out(
@@ -152,7 +172,7 @@ class _Demo:
             f"{s['api_calls'].get('salesforce')}, Stripe {s['api_calls'].get('stripe')} "
             f"({s['stripe_strategy']}); {s['duration_s']:.2f} s")
 
-    def _account_rows(self) -> dict[str, tuple]:
+    def _account_rows(self) -> dict[str, tuple[str, ...]]:
         fields = ", ".join(ACCOUNT_COLUMNS)
         records = self.conn.sf.query_all(
             f"SELECT Name, {fields} FROM Account WHERE Stripe_Customer_Id__c != null "
@@ -160,7 +180,7 @@ class _Demo:
         return {r["Name"]: tuple(show_value(r[f]) for f in ACCOUNT_COLUMNS) for r in records}
 
 
-def _short(columns) -> tuple[str, ...]:
+def _short(columns: Iterable[str]) -> tuple[str, ...]:
     return tuple(c.replace("Billing_", "").replace("__c", "").replace("_", " ").lower()
                  for c in columns)
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scheduler.context import Context
 
 NAME = "emulator"
 HELP = "Run a local stand-in (stripe or salesforce) for trying billing-sync without accounts."
@@ -22,7 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "(default: ./emulator-salesforce)")
 
 
-def run(args: argparse.Namespace, ctx) -> int:
+def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.service == "stripe":
         from standins.stripe import serve_forever
 
@@ -33,4 +37,6 @@ def run(args: argparse.Namespace, ctx) -> int:
     from standins.salesforce.cli import serve
 
     args.dir.mkdir(parents=True, exist_ok=True)
-    return serve(args.port, args.dir, out=sys.stdout)
+    # standins are not type-checked (follow_imports = skip): say what serve() returns.
+    code: int = serve(args.port, args.dir, out=sys.stdout)
+    return code

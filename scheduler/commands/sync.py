@@ -80,14 +80,14 @@ def print_report(ctx: Context, report: CycleReport, *, as_json: bool = False) ->
         ctx.out(json.dumps(data, indent=2, default=str))
         return
     if report.dry_run:
-        rows = [(c.sobject, _record_label(c, report.account_names), name, show_value(old),
-                 show_value(new))
-                for c in report.changes for name, (old, new) in c.fields.items()]
+        change_rows = [(c.sobject, _record_label(c, report.account_names), name,
+                        show_value(old), show_value(new))
+                       for c in report.changes for name, (old, new) in c.fields.items()]
         ctx.out(f"Dry run: {len(report.changes)} records would change, nothing was written.")
-        if rows:
-            ctx.out(ctx.table(("object", "record", "field", "old", "new"), rows))
+        if change_rows:
+            ctx.out(ctx.table(("object", "record", "field", "old", "new"), change_rows))
     s = report.summary()
-    rows = [
+    rows: list[tuple[str, object]] = [
         ("Accounts read", s["accounts_read"]),
         ("Accounts matched to Stripe", s["accounts_matched"]),
         ("Accounts changed", s["accounts_changed"]),

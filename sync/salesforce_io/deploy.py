@@ -27,7 +27,12 @@ from metadata.package import PackageSpec, build_zip, check_rules
 from metadata.schema import Category
 
 from ..errors import RetryLater, StopCycle
-from .access import INTEGRATION_PERMISSION_SET, assign_integration_permission_set, verify_access
+from .access import (
+    INTEGRATION_PERMISSION_SET,
+    assign_integration_permission_set,
+    sobject,
+    verify_access,
+)
 from .errors import call as _call
 from .version import MD as _MD
 
@@ -98,7 +103,7 @@ def preflight(sf: Salesforce, spec: PackageSpec) -> list[str]:
     Only what the deploying user can see through describe is checked: run the deploy as a
     user with access to all fields (an admin, or the integration user with Modify Metadata).
     """
-    described = _call("Describing Account", lambda: sf.Account.describe())
+    described = _call("Describing Account", lambda: sobject(sf, "Account").describe())
     existing = {f["name"]: f for f in described.get("fields", [])}
     problems = []
     for ours in spec.account_fields:

@@ -69,8 +69,7 @@ class SalesforceGateway:
     def __init__(self, sf: Salesforce, *, sleep: Callable[[float], None] | None = None):
         self.sf = sf
         self.calls: Counter[str] = Counter()
-        self._backoff = {"sleep": sleep} if sleep else {}
-        self._sleep = sleep or time.sleep
+        self._sleep: Callable[[float], None] = sleep or time.sleep
 
     # -- reads -----------------------------------------------------------------------------
     def read_accounts(self, account_id: str | None = None) -> list[Row]:
@@ -111,8 +110,11 @@ class SalesforceGateway:
             yield from records
             if url is None:
                 return
-            records, url = self._call(
-                "query", lambda u=url: _page(self.sf.query_more(u, identifier_is_url=True)))
+
+            def more(u: str = url) -> tuple[list[Row], str | None]:
+                return _page(self.sf.query_more(u, identifier_is_url=True))
+
+            records, url = self._call("query", more)
 
     # -- writes ----------------------------------------------------------------------------
     def update(self, records: Sequence[Row]) -> list[WriteResult]:
@@ -156,7 +158,7 @@ class SalesforceGateway:
             self.calls[label] += 1
             return errors.call("", fn)
 
-        return backoff_call(once, **self._backoff)
+        return backoff_call(once, sleep=self._sleep)
 
 
 def _page(answer: Any) -> tuple[list[Row], str | None]:

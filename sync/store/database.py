@@ -106,7 +106,7 @@ def transaction(db: sqlite_utils.Database, path: Path) -> Iterator[sqlite3.Conne
 
 
 def _v1(db: sqlite_utils.Database) -> None:
-    db["runs"].create(
+    db.table("runs").create(
         {
             "id": int, "kind": str, "dry_run": int, "status": str,
             "started_at": str, "finished_at": str, "duration_s": float,
@@ -114,7 +114,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         },
         pk="id", not_null={"kind", "dry_run", "status", "started_at"}, if_not_exists=True,
     )
-    db["failures"].create(
+    db.table("failures").create(
         {
             "fingerprint": str, "category": str, "code": str, "message": str,
             "account_id": str, "customer_id": str, "payload": str, "status": str,
@@ -126,14 +126,14 @@ def _v1(db: sqlite_utils.Database) -> None:
                   "first_seen", "last_seen", "mirrored"},
         if_not_exists=True,
     )
-    db["failures"].create_index(["status", "next_retry"], if_not_exists=True)
-    db["failures"].create_index(["mirrored"], if_not_exists=True)
-    db["failures"].create_index(["category", "code"], if_not_exists=True)
-    db["cursors"].create({"name": str, "value": str, "updated_at": str}, pk="name",
+    db.table("failures").create_index(["status", "next_retry"], if_not_exists=True)
+    db.table("failures").create_index(["mirrored"], if_not_exists=True)
+    db.table("failures").create_index(["category", "code"], if_not_exists=True)
+    db.table("cursors").create({"name": str, "value": str, "updated_at": str}, pk="name",
                          if_not_exists=True)
-    db["alerted_kinds"].create({"category": str, "code": str, "alerted_at": str},
+    db.table("alerted_kinds").create({"category": str, "code": str, "alerted_at": str},
                                pk=("category", "code"), if_not_exists=True)
-    db["alert_marks"].create({"key": str, "sent_at": str}, pk="key", if_not_exists=True)
+    db.table("alert_marks").create({"key": str, "sent_at": str}, pk="key", if_not_exists=True)
 
 
 def _v2(db: sqlite_utils.Database) -> None:
