@@ -92,8 +92,7 @@ class TokenSource:
             raise login_refused(s.salesforce_auth, resp.status_code, body)
         if not isinstance(body, dict) or "access_token" not in body or "instance_url" not in body:
             raise login_refused(s.salesforce_auth, resp.status_code, None)
-        return Token(body["access_token"], str(body["instance_url"]).rstrip("/"),
-                     body.get("id"))
+        return Token(body["access_token"], str(body["instance_url"]).rstrip("/"), body.get("id"))
 
     def _assertion(self) -> str:
         s = self.settings

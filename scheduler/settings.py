@@ -146,8 +146,9 @@ def _read_toml(path: str) -> dict[str, str]:
     return out
 
 
-def _url(raw: dict[str, str], name: str, default: str | None,
-         schemes: tuple[str, ...] = ("https",)) -> str | None:
+def _url(
+    raw: dict[str, str], name: str, default: str | None, schemes: tuple[str, ...] = ("https",)
+) -> str | None:
     value = raw.get(name, default)
     if value is None:
         return None

@@ -26,15 +26,19 @@ __all__ = ["HELP", "NAME", "configure", "run"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--offline", action="store_true",
-                        help="only validate the configuration; contact no service")
+    parser.add_argument(
+        "--offline", action="store_true", help="only validate the configuration; contact no service"
+    )
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     settings = ctx.settings  # raises ConfigError -> exit 2
     rows: list[tuple[str, str, str]] = [
-        ("configuration", "ok", f"Salesforce auth: {settings.salesforce_auth}; "
-                                f"Stripe {settings.stripe_mode} mode")
+        (
+            "configuration",
+            "ok",
+            f"Salesforce auth: {settings.salesforce_auth}; Stripe {settings.stripe_mode} mode",
+        )
     ]
     checks: list[tuple[str, Callable[[], str]]] = [("database", lambda: _database(settings))]
     if not args.offline:
@@ -61,23 +65,30 @@ def _database(settings: Settings) -> str:
 def _stripe(ctx: Context) -> str:
     client = ctx.stripe()
     client.v1.customers.list(params={"limit": 1})
-    return (f"reached {ctx.settings.stripe_api_base}, API version {stripe.api_version}, "
-            f"{ctx.settings.stripe_mode} mode")
+    return (
+        f"reached {ctx.settings.stripe_api_base}, API version {stripe.api_version}, "
+        f"{ctx.settings.stripe_mode} mode"
+    )
 
 
 def _salesforce(ctx: Context) -> str:
     conn = ctx.salesforce()
     sf = conn.sf
     root = sf.base_url.split("/services/")[0]
-    versions = [v["version"] for v in conn.http.get(f"{root}/services/data/",
-                                                    headers=sf.headers).json()]
+    versions = [
+        v["version"] for v in conn.http.get(f"{root}/services/data/", headers=sf.headers).json()
+    ]
     wanted = ctx.settings.salesforce_api_version
     if wanted not in versions:
-        raise SyncFailure(f"the org does not offer API {wanted} (latest: {versions[-1]})",
-                          category=Category.CONFIGURATION)
+        raise SyncFailure(
+            f"the org does not offer API {wanted} (latest: {versions[-1]})",
+            category=Category.CONFIGURATION,
+        )
     user = _user(conn)
-    return (f"{root}, API {wanted} (org latest {versions[-1]}), user {user}, "
-            f"metadata {_metadata_state(sf)}")
+    return (
+        f"{root}, API {wanted} (org latest {versions[-1]}), user {user}, "
+        f"metadata {_metadata_state(sf)}"
+    )
 
 
 def _metadata_state(sf: Salesforce) -> str:
@@ -88,8 +99,10 @@ def _metadata_state(sf: Salesforce) -> str:
     if deployed is None:
         return "not deployed (run billing-sync deploy)"
     if deployed != schema.SCHEMA_VERSION:
-        return (f"deployed v{deployed}, this release has v{schema.SCHEMA_VERSION} "
-                "(run billing-sync deploy)")
+        return (
+            f"deployed v{deployed}, this release has v{schema.SCHEMA_VERSION} "
+            "(run billing-sync deploy)"
+        )
     return f"deployed v{deployed} (current)"
 
 

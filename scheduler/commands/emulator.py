@@ -18,12 +18,19 @@ __all__ = ["HELP", "NAME", "configure", "run"]
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("service", choices=("stripe", "salesforce"), help="which stand-in")
-    parser.add_argument("--port", type=int, default=0,
-                        help="port on 127.0.0.1 (default: 12111 for stripe, a free one for "
-                             "salesforce)")
-    parser.add_argument("--dir", type=Path, default=Path("./emulator-salesforce"),
-                        help="salesforce only: where to write the CA file and the JWT key pair "
-                             "(default: ./emulator-salesforce)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="port on 127.0.0.1 (default: 12111 for stripe, a free one for salesforce)",
+    )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("./emulator-salesforce"),
+        help="salesforce only: where to write the CA file and the JWT key pair "
+        "(default: ./emulator-salesforce)",
+    )
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

@@ -100,10 +100,23 @@ class CustomerMapping:
     problems: tuple[Failure, ...] = ()
 
 
-def _problem(code: str, message: str, customer_id: str, account_id: str | None,
-             record: Mapping[str, Any] | None = None) -> Failure:
-    return Failure(Category.VALIDATION, code, message, account_id or customer_id, account_id,
-                   customer_id, record or {}, attempted=False)
+def _problem(
+    code: str,
+    message: str,
+    customer_id: str,
+    account_id: str | None,
+    record: Mapping[str, Any] | None = None,
+) -> Failure:
+    return Failure(
+        Category.VALIDATION,
+        code,
+        message,
+        account_id or customer_id,
+        account_id,
+        customer_id,
+        record or {},
+        attempted=False,
+    )
 
 
 def _length(sobject: str, name: str) -> int:

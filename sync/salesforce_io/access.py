@@ -42,12 +42,16 @@ def _user_id(sf: Salesforce, username: str | None, identity_url: str | None) -> 
             lambda: sf.query(format_soql("SELECT Id FROM User WHERE Username = {}", username)),
         )
         if not found["records"]:
-            raise StopCycle(f"No Salesforce user has the username {username}",
-                            code="NOT_FOUND", category=Category.CONFIGURATION)
+            raise StopCycle(
+                f"No Salesforce user has the username {username}",
+                code="NOT_FOUND",
+                category=Category.CONFIGURATION,
+            )
         user_id: str = found["records"][0]["Id"]
         return user_id
-    me: dict[str, Any] = _call("Finding the integration user",
-                               lambda: cast(dict[str, Any], sf.restful("chatter/users/me")))
+    me: dict[str, Any] = _call(
+        "Finding the integration user", lambda: cast(dict[str, Any], sf.restful("chatter/users/me"))
+    )
     return str(me["id"])
 
 
@@ -58,12 +62,16 @@ def assign_integration_permission_set(
     user_id = _user_id(sf, username, identity_url)
     found = _call(
         "Finding the permission set",
-        lambda: sf.query(format_soql("SELECT Id FROM PermissionSet WHERE Name = {}",
-                                     INTEGRATION_PERMISSION_SET)),
+        lambda: sf.query(
+            format_soql("SELECT Id FROM PermissionSet WHERE Name = {}", INTEGRATION_PERMISSION_SET)
+        ),
     )
     if not found["records"]:
-        raise StopCycle(f"Permission set {INTEGRATION_PERMISSION_SET} is not in the org",
-                        code="NOT_FOUND", category=Category.CONFIGURATION)
+        raise StopCycle(
+            f"Permission set {INTEGRATION_PERMISSION_SET} is not in the org",
+            code="NOT_FOUND",
+            category=Category.CONFIGURATION,
+        )
     ps_id = found["records"][0]["Id"]
     assigned = _call(
         "Reading permission set assignments",

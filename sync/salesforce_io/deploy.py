@@ -57,7 +57,6 @@ _DESCRIBE_TYPES = {
 }
 
 
-
 @dataclass(frozen=True)
 class ComponentResult:
     type: str  # CustomObject, CustomField, ListView, CustomTab, PermissionSet
@@ -120,8 +119,10 @@ def preflight(sf: Salesforce, spec: PackageSpec) -> list[str]:
                 "field, then deploy again."
             )
         elif theirs.get("calculated"):
-            problems.append(f"{label} already exists as a formula field; billing-sync needs "
-                            f"a plain {ours.type} field. Rename or delete it, then deploy again.")
+            problems.append(
+                f"{label} already exists as a formula field; billing-sync needs "
+                f"a plain {ours.type} field. Rename or delete it, then deploy again."
+            )
         elif ours.type == "Text" and theirs.get("length") not in (None, ours.length):
             problems.append(
                 f"{label} already exists as Text({theirs.get('length')}); billing-sync needs "
@@ -171,8 +172,9 @@ def _component_results(
         log.warning("deploy details unavailable (%s); listing failures only", type(exc).__name__)
         errors = (fallback.get("deployment_detail") or {}).get("errors") or []
         return tuple(
-            ComponentResult(e.get("type") or "", "", "failed", e.get("message") or "",
-                            e.get("file") or "")
+            ComponentResult(
+                e.get("type") or "", "", "failed", e.get("message") or "", e.get("file") or ""
+            )
             for e in errors
         )
     rows: list[ComponentResult] = []
@@ -192,8 +194,7 @@ def _component_results(
             outcome = "changed"
         else:
             outcome = "unchanged"
-        rows.append(ComponentResult(kind, name, outcome, "",
-                                    node.findtext(f"{_MD}fileName") or ""))
+        rows.append(ComponentResult(kind, name, outcome, "", node.findtext(f"{_MD}fileName") or ""))
     for node in details.findall(f"{_MD}componentFailures"):
         problem = node.findtext(f"{_MD}problem") or ""
         line = node.findtext(f"{_MD}lineNumber")
@@ -255,8 +256,7 @@ def _deploy(
     started = clock()
 
     def finish(status: str, **kw: Any) -> DeployResult:
-        return DeployResult(status=status, check_only=check_only, seconds=clock() - started,
-                            **kw)
+        return DeployResult(status=status, check_only=check_only, seconds=clock() - started, **kw)
 
     if zip_bytes is None:
         problems = check_rules(spec)
@@ -281,17 +281,23 @@ def _deploy(
     )
     deploy_id = started_deploy.get("asyncId")
     if not deploy_id:
-        raise StopCycle("Salesforce did not accept the deploy request (no id returned)",
-                        code="DEPLOY", category=Category.CONFIGURATION)
-    say(f"deploy {deploy_id}: {started_deploy.get('state') or 'Queued'}"
-        f"{' (check only)' if check_only else ''}")
+        raise StopCycle(
+            "Salesforce did not accept the deploy request (no id returned)",
+            code="DEPLOY",
+            category=Category.CONFIGURATION,
+        )
+    say(
+        f"deploy {deploy_id}: {started_deploy.get('state') or 'Queued'}"
+        f"{' (check only)' if check_only else ''}"
+    )
 
     deadline = started + timeout
     last_line = ""
     status: dict[str, Any] = {}
     while True:
-        status = _call("Checking the deploy",
-                       lambda: sf.checkDeployStatus(deploy_id, sandbox=sandbox))
+        status = _call(
+            "Checking the deploy", lambda: sf.checkDeployStatus(deploy_id, sandbox=sandbox)
+        )
         line = _progress_line(deploy_id, status)
         if line != last_line:
             say(line)
@@ -319,6 +325,10 @@ def _deploy(
     assignment = assign_integration_permission_set(sf, username, identity_url)
     say("verifying field access through describe")
     missing = verify_access(sf, spec)
-    return finish(state, deploy_id=deploy_id, components=components,
-                  permission_set=assignment, problems=tuple(missing))
-
+    return finish(
+        state,
+        deploy_id=deploy_id,
+        components=components,
+        permission_set=assignment,
+        problems=tuple(missing),
+    )

@@ -95,8 +95,11 @@ class StripeSource:
         else:
             for cid in ids:
                 try:
-                    raw[cid] = list(self._list(
-                        "subscriptions", {"customer": cid, "status": "all", "expand": EXPAND}))
+                    raw[cid] = list(
+                        self._list(
+                            "subscriptions", {"customer": cid, "status": "all", "expand": EXPAND}
+                        )
+                    )
                 except SkipRecord as exc:
                     # Stripe refuses to list for an id it rejects (400): that Account's problem.
                     if exc.code == "resource_missing":
@@ -158,12 +161,14 @@ class StripeSource:
                 return
             cursor = data[-1]["id"]
 
-    def _retrieve(self, resource: str, obj_id: str,
-                  params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    def _retrieve(
+        self, resource: str, obj_id: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
         service = getattr(self.client.v1, resource)
         try:
-            return self._call(f"GET /v1/{resource}/:id",
-                              lambda: service.retrieve(obj_id, params=params or {}))
+            return self._call(
+                f"GET /v1/{resource}/:id", lambda: service.retrieve(obj_id, params=params or {})
+            )
         except SkipRecord as exc:
             if exc.code == "resource_missing":
                 return None
@@ -194,7 +199,7 @@ class StripeSource:
         """Products by id, 100 a call through the list's ``ids`` filter."""
         ordered = sorted(needed)
         for start in range(0, len(ordered), PAGE):
-            chunk = ordered[start:start + PAGE]
+            chunk = ordered[start : start + PAGE]
 
             def list_products(c: list[str] = chunk) -> Any:
                 return self.client.v1.products.list(params={"ids": c, "limit": PAGE})
