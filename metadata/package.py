@@ -60,9 +60,7 @@ class PackageSpec:
 
     def with_version(self, schema_version: str) -> PackageSpec:
         """The same package carrying another schema-version marker."""
-        old, new = schema.version_marker(self.schema_version), schema.version_marker(
-            schema_version
-        )
+        old, new = schema.version_marker(self.schema_version), schema.version_marker(schema_version)
         objects = tuple(
             replace(obj, description=obj.description.replace(old, new))
             if obj.name == schema.VERSION_MARKER_OBJECT
@@ -155,8 +153,9 @@ def _field_problems(obj_name: str, f: Field) -> list[str]:
             problems.append(f"{where}: default {f.default!r} is not one of its values")
     if f.type == "Lookup":
         if not (f.reference_to and f.relationship_name and f.delete_constraint):
-            problems.append(f"{where}: a Lookup needs referenceTo, relationshipName, "
-                            "deleteConstraint")
+            problems.append(
+                f"{where}: a Lookup needs referenceTo, relationshipName, deleteConstraint"
+            )
         if f.required and f.delete_constraint == "SetNull":
             problems.append(f"{where}: a required Lookup cannot clear itself (SetNull)")
     if (f.external_id or f.unique) and f.type not in ("Text", "Number"):
@@ -202,9 +201,9 @@ def check_rules(spec: PackageSpec) -> list[str]:
                 )
             if fp.editable and not fp.readable:
                 problems.append(f"{ps.name}: {fp.field} editable but not readable")
-        for tab, _visibility in ps.tab_settings:
-            if tab not in {t.name for t in spec.tabs}:
-                problems.append(f"{ps.name}: setting for unknown tab {tab}")
+        for tab_name, _visibility in ps.tab_settings:
+            if tab_name not in {t.name for t in spec.tabs}:
+                problems.append(f"{ps.name}: setting for unknown tab {tab_name}")
     for tab in spec.tabs:
         if tab.name not in object_names:
             problems.append(f"tab {tab.name}: no such custom object in the package")

@@ -86,6 +86,7 @@ class ErrorStatus(StrEnum):
     RESOLVED = "Resolved"
     IGNORED = "Ignored"
 
+
 # The marker lives in the description of Sync_Error__c: it is deployed in the same
 # transaction as everything else (so it can never claim a version that did not land), and one
 # readMetadata call (`sf.mdapi.CustomObject.read`) returns it. Describe results do not carry

@@ -44,8 +44,8 @@ def dx_files(spec: PackageSpec) -> dict[str, str]:
         for f in obj.fields:
             files[f"{folder}/fields/{f.name}.field-meta.xml"] = render.render_dx_field(f)
         for lv in obj.list_views:
-            files[f"{folder}/listViews/{lv.name}.listView-meta.xml"] = (
-                render.render_dx_list_view(lv)
+            files[f"{folder}/listViews/{lv.name}.listView-meta.xml"] = render.render_dx_list_view(
+                lv
             )
     for tab in spec.tabs:
         files[f"{base}/tabs/{tab.name}.tab-meta.xml"] = render.render_tab(tab)

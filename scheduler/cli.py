@@ -42,10 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
         "named by BILLING_SYNC_CONFIG; see README.md.",
     )
     parser.add_argument("--version", action="version", version=f"billing-sync {_version()}")
-    parser.add_argument("--log-format", choices=("text", "json"), default="text",
-                        help="log line format on stderr (default: text)")
-    parser.add_argument("--log-level", default="WARNING", choices=logs.LEVELS,
-                        help="log level (default: WARNING)")
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="log line format on stderr (default: text)",
+    )
+    parser.add_argument(
+        "--log-level", default="WARNING", choices=logs.LEVELS, help="log level (default: WARNING)"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         module = importlib.import_module(f"scheduler.commands.{name}")

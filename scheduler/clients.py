@@ -92,8 +92,7 @@ class TokenSource:
             raise login_refused(s.salesforce_auth, resp.status_code, body)
         if not isinstance(body, dict) or "access_token" not in body or "instance_url" not in body:
             raise login_refused(s.salesforce_auth, resp.status_code, None)
-        return Token(body["access_token"], str(body["instance_url"]).rstrip("/"),
-                     body.get("id"))
+        return Token(body["access_token"], str(body["instance_url"]).rstrip("/"), body.get("id"))
 
     def _assertion(self) -> str:
         s = self.settings
@@ -115,7 +114,9 @@ class ReauthSession(requests.Session):
         super().__init__()
         self.connection: SalesforceConnection | None = None
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
         kwargs.setdefault("timeout", SALESFORCE_TIMEOUT)
         # requests lets REQUESTS_CA_BUNDLE override a session's own verify setting; a
         # per-request value wins over the environment, so SALESFORCE_CA_BUNDLE holds.
@@ -135,7 +136,8 @@ class ReauthSession(requests.Session):
         conn.reauthenticate()
         headers = dict(kwargs.pop("headers", None) or {})
         headers["Authorization"] = f"Bearer {conn.sf.session_id}"
-        return super().request(method, url, *args, headers=headers, **kwargs)
+        kwargs["headers"] = headers
+        return super().request(method, url, *args, **kwargs)
 
 
 def _invalid_session(resp: requests.Response) -> bool:

@@ -12,7 +12,8 @@ from sync.redact import Redactor
 from .settings import Settings, load_settings
 
 if TYPE_CHECKING:  # the clients' libraries are heavy: load them only for commands that call
-    import stripe
+    # By name: inside Context, ``stripe`` is the method below, not the module.
+    from stripe import StripeClient
 
     from .clients import SalesforceConnection
 
@@ -27,8 +28,9 @@ def show_value(value: Any) -> str:
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-             for row in cells]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -57,7 +59,7 @@ class Context:
         """The SalesforceConnection (``.sf`` is the simple-salesforce client), built once."""
         return self._salesforce
 
-    def stripe(self) -> stripe.StripeClient:
+    def stripe(self) -> StripeClient:
         """The StripeClient, built once."""
         return self._stripe
 
@@ -68,7 +70,7 @@ class Context:
         return build_salesforce(self.settings)
 
     @cached_property
-    def _stripe(self) -> stripe.StripeClient:
+    def _stripe(self) -> StripeClient:
         from .clients import build_stripe
 
         return build_stripe(self.settings)

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from metadata import schema
@@ -145,7 +146,9 @@ def _read_toml(path: str) -> dict[str, str]:
     return out
 
 
-def _url(raw: dict[str, str], name: str, default: str | None, schemes=("https",)) -> str | None:
+def _url(
+    raw: dict[str, str], name: str, default: str | None, schemes: tuple[str, ...] = ("https",)
+) -> str | None:
     value = raw.get(name, default)
     if value is None:
         return None
@@ -217,7 +220,7 @@ def _validate(raw: dict[str, str]) -> Settings:
     )
 
 
-def _salesforce_auth(raw: dict[str, str]) -> tuple[str, dict]:
+def _salesforce_auth(raw: dict[str, str]) -> tuple[str, dict[str, Any]]:
     """Detect the auth mode from what is set; name the first missing piece if incomplete."""
     has = {name for name in KNOWN if raw.get(name)}
     if {"SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN"} & has and not (

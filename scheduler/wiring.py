@@ -66,9 +66,14 @@ def build_engine(
     run); ``sleep`` replaces the in-cycle backoff's sleep (tests)."""
     source = StripeSource(stripe_client, sleep=sleep)
     gateway = SalesforceGateway(salesforce.sf, sleep=sleep)
-    store = StateStore(settings.db_path, redactor=redactor or Redactor(settings.secrets()),
-                       clock=clock, read_only=read_only)
+    store = StateStore(
+        settings.db_path,
+        redactor=redactor or Redactor(settings.secrets()),
+        clock=clock,
+        read_only=read_only,
+    )
     chosen = alerter if alerter is not None else build_alerter(settings)
-    cycle = Cycle(source=source, gateway=gateway, store=store, alerter=chosen, clock=clock,
-                  progress=progress)
+    cycle = Cycle(
+        source=source, gateway=gateway, store=store, alerter=chosen, clock=clock, progress=progress
+    )
     return Engine(source, gateway, store, chosen, cycle)

@@ -108,9 +108,7 @@ def _alert_kinds(
         examples.setdefault(row.kind, row)
     counts = Counter(r.kind for r in open_rows)
     alerted = store.alerted_kinds()
-    pending = sorted(
-        (k for k in examples if k not in alerted), key=lambda k: (-counts[k], k)
-    )
+    pending = sorted((k for k in examples if k not in alerted), key=lambda k: (-counts[k], k))
     if not pending:
         return 0
     if len(pending) <= MAX_KIND_MESSAGES:
@@ -155,8 +153,10 @@ class _Courier:
 
 def _kind_text(kind: tuple[str, str], example: FailureRow, count: int) -> str:
     category, code = kind
-    who = f" Example, customer `{_esc(example.customer_id)}`:" if example.customer_id else (
-        " Example:"
+    who = (
+        f" Example, customer `{_esc(example.customer_id)}`:"
+        if example.customer_id
+        else (" Example:")
     )
     return (
         f":warning: New billing-sync failure: *{_esc(category)}* `{_esc(code or '-')}` "
@@ -165,10 +165,9 @@ def _kind_text(kind: tuple[str, str], example: FailureRow, count: int) -> str:
     )
 
 
-def _more_kinds_text(kinds: list[tuple[str, str]], counts: Counter) -> str:
+def _more_kinds_text(kinds: list[tuple[str, str]], counts: Counter[tuple[str, str]]) -> str:
     shown = ", ".join(
-        f"*{_esc(c)}* `{_esc(code or '-')}` ({max(counts[(c, code)], 1)})"
-        for c, code in kinds[:10]
+        f"*{_esc(c)}* `{_esc(code or '-')}` ({max(counts[(c, code)], 1)})" for c, code in kinds[:10]
     )
     more = f" and {len(kinds) - 10} more" if len(kinds) > 10 else ""
     return (

@@ -68,8 +68,7 @@ class Cycle:
     # -- the cycle -------------------------------------------------------------------------
     def run(self, *, dry_run: bool = False, account_id: str | None = None) -> CycleReport:
         now = self.clock()
-        report = CycleReport(kind="account" if account_id else "full", started=now,
-                             dry_run=dry_run)
+        report = CycleReport(kind="account" if account_id else "full", started=now, dry_run=dry_run)
         t0 = time.monotonic()
         run_id = self.store.start_run(report.kind, dry_run=dry_run, now=now)
         self.source.begin_cycle()
@@ -87,25 +86,33 @@ class Cycle:
             report.api_calls["salesforce"] = sum(self.gateway.calls.values()) - sf_before
             report.api_calls.setdefault(self.source.provider, 0)
             report.duration_s = time.monotonic() - t0
-            self.store.finish_run(run_id, status=status, counts=report.summary(),
-                                  api_calls=report.api_calls, duration_s=report.duration_s,
-                                  now=self.clock())
+            self.store.finish_run(
+                run_id,
+                status=status,
+                counts=report.summary(),
+                api_calls=report.api_calls,
+                duration_s=report.duration_s,
+                now=self.clock(),
+            )
         if not dry_run and self.alerter is not None:
             from .alerts import alert_cycle
 
             alert_cycle(self.alerter, self.store, report, now=self.clock())
         return report
 
-    def _stopped(self, report: CycleReport, exc: SyncFailure, now: datetime, *,
-                 dry_run: bool) -> None:
+    def _stopped(
+        self, report: CycleReport, exc: SyncFailure, now: datetime, *, dry_run: bool
+    ) -> None:
         log.error("cycle stopped: %s", exc.message)
-        report.stop = Failure(exc.category, exc.code or type(exc).__name__, exc.message,
-                              CYCLE_SUBJECT)
+        report.stop = Failure(
+            exc.category, exc.code or type(exc).__name__, exc.message, CYCLE_SUBJECT
+        )
         if not dry_run:
             self._record([report.stop], report, now, self._open_by_fingerprint())
 
-    def _reconcile(self, report: CycleReport, now: datetime, *, dry_run: bool,
-                   account_id: str | None) -> None:
+    def _reconcile(
+        self, report: CycleReport, now: datetime, *, dry_run: bool, account_id: str | None
+    ) -> None:
         gw = self.gateway
         self.progress("reading Salesforce Accounts")
         accounts = gw.read_accounts(account_id)
@@ -121,13 +128,15 @@ class Cycle:
         }
         retry_requested: set[str] = set()
         if not dry_run:
-            retry_requested = {r["Fingerprint__c"] for r in gw.read_open_errors()
-                               if r.get("Retry_Requested__c")}
+            retry_requested = {
+                r["Fingerprint__c"] for r in gw.read_open_errors() if r.get("Retry_Requested__c")
+            }
 
         self.progress(f"reading Stripe for {len(matched)} customers")
         expected = self.store.get_cursor(TOTAL_CURSOR)
-        snapshot = self.source.fetch(list(matched), expected_subscriptions=int(expected)
-                                     if expected else None)
+        snapshot = self.source.fetch(
+            list(matched), expected_subscriptions=int(expected) if expected else None
+        )
         stats = snapshot.stats
         report.strategy = stats.strategy
         report.api_calls[self.source.provider] = stats.total_calls
@@ -141,15 +150,23 @@ class Cycle:
                 failures.append(unknown_customer(account, customer_id))
                 continue
             if customer_id in snapshot.refused:
-                failures.append(Failure(
-                    Category.MATCHING, "CUSTOMER_REFUSED",
-                    f"Stripe refused to list the subscriptions of {customer_id} (linked from "
-                    f"Account '{account.get('Name')}'): {snapshot.refused[customer_id]} Check "
-                    "the ID; the Account is not synced until then.",
-                    account["Id"], account["Id"], customer_id, attempted=False))
+                failures.append(
+                    Failure(
+                        Category.MATCHING,
+                        "CUSTOMER_REFUSED",
+                        f"Stripe refused to list the subscriptions of {customer_id} (linked from "
+                        f"Account '{account.get('Name')}'): {snapshot.refused[customer_id]} Check "
+                        "the ID; the Account is not synced until then.",
+                        account["Id"],
+                        account["Id"],
+                        customer_id,
+                        attempted=False,
+                    )
+                )
                 continue
-            mapping = map_customer(customer_id, snapshot.customers.get(customer_id),
-                                   account["Id"], now)
+            mapping = map_customer(
+                customer_id, snapshot.customers.get(customer_id), account["Id"], now
+            )
             failures.extend(mapping.problems)
             desired_accounts.append(mapping.account)
             desired_subs.extend(mapping.subscriptions)
@@ -168,8 +185,7 @@ class Cycle:
         held = self._held_back(sub_changes + account_changes, open_rows, now)
         sub_todo = [c for c in sub_changes if c.subject not in held]
         acct_todo = [c for c in account_changes if c.subject not in held]
-        report.deferred = len(sub_changes) + len(account_changes) - len(sub_todo) - len(
-            acct_todo)
+        report.deferred = len(sub_changes) + len(account_changes) - len(sub_todo) - len(acct_todo)
 
         # Subscriptions first, sorted by Account, so parent rows lock in a steady order.
         sub_todo.sort(key=lambda c: (str(c.account_id), c.key))
@@ -182,25 +198,30 @@ class Cycle:
             raise
         self._record(failures, report, now, open_rows)
         still = {f.fingerprint for f in failures} | set(held.values())
-        done = [r.fingerprint for r in open_rows.values()
-                if is_resolved_by(r, examined, still)]
+        done = [r.fingerprint for r in open_rows.values() if is_resolved_by(r, examined, still)]
         report.resolved = len(self.store.resolve_many(done, now=now))
 
     # -- writing ---------------------------------------------------------------------------
-    def _write(self, sub_todo: list[RecordChange], acct_todo: list[RecordChange],
-               failures: list[Failure], report: CycleReport) -> None:
+    def _write(
+        self,
+        sub_todo: list[RecordChange],
+        acct_todo: list[RecordChange],
+        failures: list[Failure],
+        report: CycleReport,
+    ) -> None:
         gw = self.gateway
         total, done = len(sub_todo) + len(acct_todo), 0
-        writers: tuple[tuple[list[RecordChange],
-                             Callable[[Sequence[dict[str, Any]]], Sequence[WriteOutcome]]],
-                       ...] = (
+        writers: tuple[
+            tuple[list[RecordChange], Callable[[Sequence[dict[str, Any]]], Sequence[WriteOutcome]]],
+            ...,
+        ] = (
             (sub_todo, lambda rows: gw.upsert(SUBSCRIPTION, SUBSCRIPTION_KEY, rows)),
             (acct_todo, gw.update),
         )
         for todo, write in writers:
             # Slices of several collection calls, so a long write phase can report progress.
             for start in range(0, len(todo), PROGRESS_SLICE):
-                part = todo[start:start + PROGRESS_SLICE]
+                part = todo[start : start + PROGRESS_SLICE]
                 results = write([c.payload() for c in part])
                 for change, result in zip(part, results, strict=True):
                     if result.success:
@@ -223,8 +244,9 @@ class Cycle:
         return self._open_by_fingerprint() if ticked else open_rows
 
     @staticmethod
-    def _held_back(changes: list[RecordChange], open_rows: Mapping[str, FailureRow],
-                   now: datetime) -> dict[str, str]:
+    def _held_back(
+        changes: list[RecordChange], open_rows: Mapping[str, FailureRow], now: datetime
+    ) -> dict[str, str]:
         """Subjects whose write waits this cycle (backoff, or the record that died): subject
         → the fingerprint holding it."""
         by_subject: dict[str, list[FailureRow]] = defaultdict(list)
@@ -238,8 +260,13 @@ class Cycle:
                     break
         return held
 
-    def _record(self, failures: list[Failure], report: CycleReport, now: datetime,
-                open_rows: Mapping[str, FailureRow]) -> None:
+    def _record(
+        self,
+        failures: list[Failure],
+        report: CycleReport,
+        now: datetime,
+        open_rows: Mapping[str, FailureRow],
+    ) -> None:
         todo = []
         for f in failures:
             report.errors[f.category] += 1
@@ -254,18 +281,26 @@ class Cycle:
         if not rows:
             return
         try:
-            results = self.gateway.upsert(SYNC_ERROR, "Fingerprint__c",
-                                          [sync_error_record(r) for r in rows])
+            results = self.gateway.upsert(
+                SYNC_ERROR, "Fingerprint__c", [sync_error_record(r) for r in rows]
+            )
         except SyncFailure as exc:
-            log.warning("could not mirror %d failures to Salesforce (%s); kept locally",
-                        len(rows), exc.message)
+            log.warning(
+                "could not mirror %d failures to Salesforce (%s); kept locally",
+                len(rows),
+                exc.message,
+            )
             return
         for r, res in zip(rows, results, strict=True):
             if not res.success:
-                log.warning("Sync_Error__c for %s not written: %s", r.fingerprint,
-                            "; ".join(e.message for e in res.errors))
+                log.warning(
+                    "Sync_Error__c for %s not written: %s",
+                    r.fingerprint,
+                    "; ".join(e.message for e in res.errors),
+                )
         self.store.mark_mirrored(
-            r.fingerprint for r, res in zip(rows, results, strict=True) if res.success)
+            r.fingerprint for r, res in zip(rows, results, strict=True) if res.success
+        )
 
 
 def _write_failure(change: RecordChange, result: WriteOutcome) -> Failure:
@@ -275,9 +310,21 @@ def _write_failure(change: RecordChange, result: WriteOutcome) -> Failure:
         f"{e.message}" + (f" (fields: {', '.join(e.fields)})" if e.fields else "")
         for e in result.errors
     )
-    what = (f"Account {change.account_id} (Stripe customer {customer_id})" if is_account
-            else f"Subscription {change.key} (Stripe customer {customer_id})")
-    message = (f"Salesforce refused to update {what}: {reasons or result.code}. "
-               "Fix the data or the rule; the write is retried automatically.")
-    return Failure(result.category or Category.SALESFORCE_WRITE, result.code, message,
-                   change.subject, change.account_id, customer_id, change.attempted_record())
+    what = (
+        f"Account {change.account_id} (Stripe customer {customer_id})"
+        if is_account
+        else f"Subscription {change.key} (Stripe customer {customer_id})"
+    )
+    message = (
+        f"Salesforce refused to update {what}: {reasons or result.code}. "
+        "Fix the data or the rule; the write is retried automatically."
+    )
+    return Failure(
+        result.category or Category.SALESFORCE_WRITE,
+        result.code,
+        message,
+        change.subject,
+        change.account_id,
+        customer_id,
+        change.attempted_record(),
+    )

@@ -77,14 +77,20 @@ class Store(Protocol):
 
     def start_run(self, kind: str, *, dry_run: bool, now: datetime) -> int | None: ...
 
-    def finish_run(self, run_id: int | None, *, status: str, counts: dict[str, Any],
-                   api_calls: dict[str, int], duration_s: float, now: datetime) -> None: ...
+    def finish_run(
+        self,
+        run_id: int | None,
+        *,
+        status: str,
+        counts: dict[str, Any],
+        api_calls: dict[str, int],
+        duration_s: float,
+        now: datetime,
+    ) -> None: ...
 
-    def record_many(self, failures: Iterable[Failure], *, now: datetime) -> list[FailureRow]:
-        ...
+    def record_many(self, failures: Iterable[Failure], *, now: datetime) -> list[FailureRow]: ...
 
-    def resolve_many(self, fingerprints: Iterable[str], *, now: datetime) -> list[FailureRow]:
-        ...
+    def resolve_many(self, fingerprints: Iterable[str], *, now: datetime) -> list[FailureRow]: ...
 
     def requeue(self, fingerprint: str, *, now: datetime) -> FailureRow | None: ...
 

@@ -21,11 +21,30 @@ REDACTED = "***"
 MIN_SECRET_LENGTH = 4
 
 # Words that, anywhere in a key, mean its value is a credential or card data.
-_SECRET_WORDS = frozenset({
-    "token", "tokens", "secret", "secrets", "password", "passwords", "passwd", "pwd",
-    "passphrase", "key", "keys", "apikey", "credential", "credentials", "authorization",
-    "cookie", "cookies", "cvc", "cvv", "pin",
-})
+_SECRET_WORDS = frozenset(
+    {
+        "token",
+        "tokens",
+        "secret",
+        "secrets",
+        "password",
+        "passwords",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "key",
+        "keys",
+        "apikey",
+        "credential",
+        "credentials",
+        "authorization",
+        "cookie",
+        "cookies",
+        "cvc",
+        "cvv",
+        "pin",
+    }
+)
 # Whole keys (lower case, separators removed) that are secret though no single word says so.
 _SECRET_NAMES = frozenset({"sessionid", "sid", "card", "cardnumber", "pan", "setcookie"})
 # Keys with a secret-sounding word that hold no secret.

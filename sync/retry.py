@@ -89,7 +89,10 @@ def backoff_call(
             code = getattr(exc, "code", "") or type(exc).__name__
             log.warning(
                 "transient failure (%s), attempt %d of %d; retrying in %.1f s",
-                code, attempt, attempts, delay,
+                code,
+                attempt,
+                attempts,
+                delay,
             )
             sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover

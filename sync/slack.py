@@ -48,7 +48,8 @@ class SlackWebhookAlerter:
             # The body is Slack's short reason ("invalid_payload", "no_service", ...).
             log.warning(
                 "Slack alert not delivered (webhook): HTTP %s %s",
-                resp.status_code, scrub_text(str(resp.body))[:100],
+                resp.status_code,
+                scrub_text(str(resp.body))[:100],
             )
             return False
         return True

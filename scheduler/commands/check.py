@@ -5,11 +5,19 @@ from __future__ import annotations
 import argparse
 import sqlite3
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import stripe
 
 from metadata.schema import Category
 from sync.errors import SyncFailure
+
+if TYPE_CHECKING:
+    from simple_salesforce.api import Salesforce
+
+    from scheduler.clients import SalesforceConnection
+    from scheduler.context import Context
+    from scheduler.settings import Settings
 
 NAME = "check"
 HELP = "Validate the configuration and reach Stripe, Salesforce and the local database once."
@@ -18,15 +26,19 @@ __all__ = ["HELP", "NAME", "configure", "run"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--offline", action="store_true",
-                        help="only validate the configuration; contact no service")
+    parser.add_argument(
+        "--offline", action="store_true", help="only validate the configuration; contact no service"
+    )
 
 
-def run(args: argparse.Namespace, ctx) -> int:
+def run(args: argparse.Namespace, ctx: Context) -> int:
     settings = ctx.settings  # raises ConfigError -> exit 2
     rows: list[tuple[str, str, str]] = [
-        ("configuration", "ok", f"Salesforce auth: {settings.salesforce_auth}; "
-                                f"Stripe {settings.stripe_mode} mode")
+        (
+            "configuration",
+            "ok",
+            f"Salesforce auth: {settings.salesforce_auth}; Stripe {settings.stripe_mode} mode",
+        )
     ]
     checks: list[tuple[str, Callable[[], str]]] = [("database", lambda: _database(settings))]
     if not args.offline:
@@ -44,35 +56,42 @@ def run(args: argparse.Namespace, ctx) -> int:
     return 1 if any(r[1] != "ok" for r in rows) else 0
 
 
-def _database(settings) -> str:
+def _database(settings: Settings) -> str:
     with sqlite3.connect(settings.db_path) as db:
         db.execute("select 1")
     return f"{settings.db_path} is writable"
 
 
-def _stripe(ctx) -> str:
+def _stripe(ctx: Context) -> str:
     client = ctx.stripe()
     client.v1.customers.list(params={"limit": 1})
-    return (f"reached {ctx.settings.stripe_api_base}, API version {stripe.api_version}, "
-            f"{ctx.settings.stripe_mode} mode")
+    return (
+        f"reached {ctx.settings.stripe_api_base}, API version {stripe.api_version}, "
+        f"{ctx.settings.stripe_mode} mode"
+    )
 
 
-def _salesforce(ctx) -> str:
+def _salesforce(ctx: Context) -> str:
     conn = ctx.salesforce()
     sf = conn.sf
     root = sf.base_url.split("/services/")[0]
-    versions = [v["version"] for v in conn.http.get(f"{root}/services/data/",
-                                                    headers=sf.headers).json()]
+    versions = [
+        v["version"] for v in conn.http.get(f"{root}/services/data/", headers=sf.headers).json()
+    ]
     wanted = ctx.settings.salesforce_api_version
     if wanted not in versions:
-        raise SyncFailure(f"the org does not offer API {wanted} (latest: {versions[-1]})",
-                          category=Category.CONFIGURATION)
+        raise SyncFailure(
+            f"the org does not offer API {wanted} (latest: {versions[-1]})",
+            category=Category.CONFIGURATION,
+        )
     user = _user(conn)
-    return (f"{root}, API {wanted} (org latest {versions[-1]}), user {user}, "
-            f"metadata {_metadata_state(sf)}")
+    return (
+        f"{root}, API {wanted} (org latest {versions[-1]}), user {user}, "
+        f"metadata {_metadata_state(sf)}"
+    )
 
 
-def _metadata_state(sf) -> str:
+def _metadata_state(sf: Salesforce) -> str:
     from metadata import schema
     from sync.salesforce_io import deployed_version
 
@@ -80,12 +99,14 @@ def _metadata_state(sf) -> str:
     if deployed is None:
         return "not deployed (run billing-sync deploy)"
     if deployed != schema.SCHEMA_VERSION:
-        return (f"deployed v{deployed}, this release has v{schema.SCHEMA_VERSION} "
-                "(run billing-sync deploy)")
+        return (
+            f"deployed v{deployed}, this release has v{schema.SCHEMA_VERSION} "
+            "(run billing-sync deploy)"
+        )
     return f"deployed v{deployed} (current)"
 
 
-def _user(conn) -> str:
+def _user(conn: SalesforceConnection) -> str:
     if conn.username:
         return conn.username
     if conn.identity_url:
@@ -94,5 +115,6 @@ def _user(conn) -> str:
 
         rows = conn.sf.query(format_soql("SELECT Username FROM User WHERE Id = {}", user_id))
         if rows["records"]:
-            return rows["records"][0]["Username"]
+            username: str = rows["records"][0]["Username"]
+            return username
     return "unknown (direct token)"

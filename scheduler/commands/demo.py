@@ -5,28 +5,49 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from scheduler.context import show_value
 
+if TYPE_CHECKING:
+    from stripe import StripeClient
+
+    from scheduler.clients import SalesforceConnection
+    from scheduler.context import Context
+    from scheduler.settings import Settings
+    from standins.demo_data import DemoWorld
+    from sync.report import CycleReport
+
 NAME = "demo"
-HELP = ("Run billing-sync end to end against local Stripe and Salesforce stand-ins: deploy, "
-        "dry run, sync, change customers in Stripe, sync again.")
+HELP = (
+    "Run billing-sync end to end against local Stripe and Salesforce stand-ins: deploy, "
+    "dry run, sync, change customers in Stripe, sync again."
+)
 
 __all__ = ["HELP", "NAME", "configure", "run"]
 
-ACCOUNT_COLUMNS = ("Billing_Status__c", "Billing_Plan__c", "MRR__c", "Billing_Currency__c",
-                   "Renewal_Date__c")
+ACCOUNT_COLUMNS = (
+    "Billing_Status__c",
+    "Billing_Plan__c",
+    "MRR__c",
+    "Billing_Currency__c",
+    "Renewal_Date__c",
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workdir", type=Path,
-                        help="where the stand-ins keep their CA, keys and the SQLite file "
-                             "(default: a temporary directory)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="where the stand-ins keep their CA, keys and the SQLite file "
+        "(default: a temporary directory)",
+    )
 
 
-def run(args: argparse.Namespace, ctx) -> int:
+def run(args: argparse.Namespace, ctx: Context) -> int:
     from scheduler.clients import build_salesforce, build_stripe
     from scheduler.settings import load_settings
     from standins.env import stand_in_environment
@@ -38,18 +59,29 @@ def run(args: argparse.Namespace, ctx) -> int:
     started = time.monotonic()
     with StripeStandIn() as stripe_si, SalesforceStandIn(workdir) as sf_si:
         settings = load_settings(
-            stand_in_environment(stripe_si, sf_si, workdir / "billing-sync.db"))
-        ctx.out(f"Stripe stand-in at {stripe_si.base_url}; Salesforce stand-in at "
-                f"{sf_si.instance_url}; state in {workdir}")
-        demo = _Demo(ctx, settings, build_stripe(settings), build_salesforce(settings),
-                     sf_si.username)
+            stand_in_environment(stripe_si, sf_si, workdir / "billing-sync.db")
+        )
+        ctx.out(
+            f"Stripe stand-in at {stripe_si.base_url}; Salesforce stand-in at "
+            f"{sf_si.instance_url}; state in {workdir}"
+        )
+        demo = _Demo(
+            ctx, settings, build_stripe(settings), build_salesforce(settings), sf_si.username
+        )
         code = demo.play()
     ctx.out(f"\nDemo finished in {time.monotonic() - started:.1f} s.")
     return code
 
 
 class _Demo:
-    def __init__(self, ctx, settings, stripe_client, connection, username):
+    def __init__(
+        self,
+        ctx: Context,
+        settings: Settings,
+        stripe_client: StripeClient,
+        connection: SalesforceConnection,
+        username: str,
+    ) -> None:
         self.ctx, self.settings = ctx, settings
         self.stripe, self.conn, self.username = stripe_client, connection, username
 
@@ -61,34 +93,46 @@ class _Demo:
         from sync.salesforce_io import deploy
 
         self.step("1. Deploy billing-sync's metadata (objects, fields, permission sets)")
-        result = deploy(self.conn.sf, username=self.username, poll_interval=0.05,
-                        progress=self.ctx.out)
+        result = deploy(
+            self.conn.sf, username=self.username, poll_interval=0.05, progress=self.ctx.out
+        )
         self.ctx.out(f"deploy: {result.status}; {len(result.components)} components")
         if not result.ok:
-            self.ctx.out(self.ctx.table(("type", "name", "outcome", "problem"),
-                                        result.table_rows()))
+            self.ctx.out(
+                self.ctx.table(("type", "name", "outcome", "problem"), result.table_rows())
+            )
             return 1
 
         self.step("2. Seed Stripe and link Salesforce Accounts (two links are bad)")
         world = seed_stripe(self.stripe, int(datetime.now(UTC).timestamp()))
         self.accounts = self._link_accounts(world)
-        self.ctx.out(f"{len(world.customers)} Stripe customers, "
-                     f"{len(self.accounts)} Accounts with a Stripe customer ID")
+        self.ctx.out(
+            f"{len(world.customers)} Stripe customers, "
+            f"{len(self.accounts)} Accounts with a Stripe customer ID"
+        )
 
         self.step("3. Dry run: what the first cycle would write (first 12 rows)")
         report = self._cycle(dry_run=True)
-        rows = [(c.sobject, c.record_id or f"(new) {c.key}", f, show_value(o), show_value(n))
-                for c in report.changes for f, (o, n) in c.fields.items()][:12]
+        rows = [
+            (c.sobject, c.record_id or f"(new) {c.key}", f, show_value(o), show_value(n))
+            for c in report.changes
+            for f, (o, n) in c.fields.items()
+        ][:12]
         self.ctx.out(self.ctx.table(("object", "record", "field", "old", "new"), rows))
-        self.ctx.out(f"… {report.accounts_changed} Accounts and {report.subscriptions_changed} "
-                     "Subscriptions would change; nothing written.")
+        self.ctx.out(
+            f"… {report.accounts_changed} Accounts and {report.subscriptions_changed} "
+            "Subscriptions would change; nothing written."
+        )
 
         self.step("4. First cycle")
         self._summary(self._cycle())
         before = self._account_rows()
-        self.ctx.out(self.ctx.table(("Account", "story", *_short(ACCOUNT_COLUMNS)),
-                                    [(n, world.story.get(n, "bad link"), *v)
-                                     for n, v in before.items()]))
+        self.ctx.out(
+            self.ctx.table(
+                ("Account", "story", *_short(ACCOUNT_COLUMNS)),
+                [(n, world.story.get(n, "bad link"), *v) for n, v in before.items()],
+            )
+        )
 
         self.step("5. In Stripe: an upgrade, a failed payment, a cancellation, a re-subscribe")
         changes = apply_changes(self.stripe, world)
@@ -99,8 +143,25 @@ class _Demo:
         self._summary(self._cycle())
         after = self._account_rows()
         changed = [(n, *before[n], "→", *after[n]) for n in after if after[n] != before.get(n)]
-        self.ctx.out(self.ctx.table(("Account", "status", "plan", "MRR", "cur", "renewal", "",
-                                     "status", "plan", "MRR", "cur", "renewal"), changed))
+        self.ctx.out(
+            self.ctx.table(
+                (
+                    "Account",
+                    "status",
+                    "plan",
+                    "MRR",
+                    "cur",
+                    "renewal",
+                    "",
+                    "status",
+                    "plan",
+                    "MRR",
+                    "cur",
+                    "renewal",
+                ),
+                changed,
+            )
+        )
 
         self.step("7. Third cycle: nothing changed in Stripe, so nothing is written")
         self._summary(self._cycle())
@@ -108,41 +169,65 @@ class _Demo:
         self.step("8. Open Sync_Error__c records (the 'Open sync errors' list view)")
         errors = self.conn.sf.query_all(
             "SELECT Name, Category__c, Error_Code__c, Attempts__c, Message__c FROM "
-            "Sync_Error__c WHERE Status__c IN ('Open', 'Retrying') ORDER BY Name")["records"]
-        self.ctx.out(self.ctx.table(
-            ("number", "category", "code", "attempts", "message"),
-            [(e["Name"], e["Category__c"], e["Error_Code__c"], int(e["Attempts__c"] or 0),
-              _cut(e["Message__c"], 90)) for e in errors]))
+            "Sync_Error__c WHERE Status__c IN ('Open', 'Retrying') ORDER BY Name"
+        )["records"]
+        self.ctx.out(
+            self.ctx.table(
+                ("number", "category", "code", "attempts", "message"),
+                [
+                    (
+                        e["Name"],
+                        e["Category__c"],
+                        e["Error_Code__c"],
+                        int(e["Attempts__c"] or 0),
+                        _cut(e["Message__c"], 90),
+                    )
+                    for e in errors
+                ],
+            )
+        )
         return 0
 
-    def _link_accounts(self, world) -> dict[str, str]:
-        rows = [{"Name": company, "Stripe_Customer_Id__c": cid}
-                for company, cid in world.customers.items()]
+    def _link_accounts(self, world: DemoWorld) -> dict[str, str]:
+        rows = [
+            {"Name": company, "Stripe_Customer_Id__c": cid}
+            for company, cid in world.customers.items()
+        ]
         rows += [
             {"Name": "Gekko & Co", "Stripe_Customer_Id__c": "cus_ABC 123"},  # malformed
             # Unknown to Stripe. (A shared ID cannot be shown: the field is Unique.)
             {"Name": "Rekall", "Stripe_Customer_Id__c": "cus_DoesNotExist0001"},
         ]
         sf = self.conn.sf
-        accounts = {}
+        accounts: dict[str, str] = {}
         for start in range(0, len(rows), 200):
-            batch = [{"attributes": {"type": "Account"}, **r} for r in rows[start:start + 200]]
-            results = sf.restful("composite/sobjects", method="POST",
-                                 json={"allOrNone": True, "records": batch})
+            batch = [{"attributes": {"type": "Account"}, **r} for r in rows[start : start + 200]]
+            # A composite/sobjects POST answers with one result a record, never nothing.
+            results = cast(
+                list[dict[str, Any]],
+                sf.restful(
+                    "composite/sobjects", method="POST", json={"allOrNone": True, "records": batch}
+                ),
+            )
             for row, res in zip(batch, results, strict=True):
                 if not res.get("success"):
                     raise RuntimeError(f"demo Account {row['Name']} not created: {res}")
                 accounts[row["Name"]] = res["id"]
         return accounts
 
-    def _cycle(self, *, dry_run: bool = False):
+    def _cycle(self, *, dry_run: bool = False) -> CycleReport:
         from scheduler.wiring import build_engine
 
-        with build_engine(self.settings, stripe_client=self.stripe, salesforce=self.conn,
-                          redactor=self.ctx.redactor, read_only=dry_run) as engine:
+        with build_engine(
+            self.settings,
+            stripe_client=self.stripe,
+            salesforce=self.conn,
+            redactor=self.ctx.redactor,
+            read_only=dry_run,
+        ) as engine:
             return engine.run(dry_run=dry_run)
 
-    def _summary(self, report) -> None:
+    def _summary(self, report: CycleReport) -> None:
         s = report.summary()
         errors = ", ".join(f"{k} {v}" for k, v in sorted(s["errors_by_category"].items()))
         self.ctx.out(
@@ -150,21 +235,21 @@ class _Demo:
             f"{s['subscriptions_changed']} Subscriptions changed, {s['records_written']} "
             f"records written; errors: {errors or 'none'}; API calls: Salesforce "
             f"{s['api_calls'].get('salesforce')}, Stripe {s['api_calls'].get('stripe')} "
-            f"({s['stripe_strategy']}); {s['duration_s']:.2f} s")
+            f"({s['stripe_strategy']}); {s['duration_s']:.2f} s"
+        )
 
-    def _account_rows(self) -> dict[str, tuple]:
+    def _account_rows(self) -> dict[str, tuple[str, ...]]:
         fields = ", ".join(ACCOUNT_COLUMNS)
         records = self.conn.sf.query_all(
-            f"SELECT Name, {fields} FROM Account WHERE Stripe_Customer_Id__c != null "
-            "ORDER BY Name")["records"]
+            f"SELECT Name, {fields} FROM Account WHERE Stripe_Customer_Id__c != null ORDER BY Name"
+        )["records"]
         return {r["Name"]: tuple(show_value(r[f]) for f in ACCOUNT_COLUMNS) for r in records}
 
 
-def _short(columns) -> tuple[str, ...]:
-    return tuple(c.replace("Billing_", "").replace("__c", "").replace("_", " ").lower()
-                 for c in columns)
-
-
+def _short(columns: Iterable[str]) -> tuple[str, ...]:
+    return tuple(
+        c.replace("Billing_", "").replace("__c", "").replace("_", " ").lower() for c in columns
+    )
 
 
 def _cut(text: str | None, n: int) -> str:

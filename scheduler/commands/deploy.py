@@ -22,18 +22,33 @@ POLL_SECONDS = 2.0  # between checkDeployStatus calls; a real deploy of this pac
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--check-only", action="store_true",
-                        help="validate the deploy in the org without saving anything")
-    parser.add_argument("--out", metavar="DIR", type=Path,
-                        help="write the metadata as a Salesforce DX project to DIR instead of "
-                        "deploying (no credentials needed); deploy it with "
-                        "`sf project deploy start --source-dir force-app`")
-    parser.add_argument("--sandbox", action="store_true",
-                        help="the org is a sandbox: skip Apex tests (NoTestRun). Implied by a "
-                        "test.salesforce.com or *.sandbox.my.salesforce.com login URL")
-    parser.add_argument("--timeout", metavar="SECONDS", type=float, default=600.0,
-                        help="give up waiting for the deploy after this long (default: 600); "
-                        "Salesforce finishes it anyway")
+    parser.add_argument(
+        "--check-only",
+        action="store_true",
+        help="validate the deploy in the org without saving anything",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        type=Path,
+        help="write the metadata as a Salesforce DX project to DIR instead of "
+        "deploying (no credentials needed); deploy it with "
+        "`sf project deploy start --source-dir force-app`",
+    )
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="the org is a sandbox: skip Apex tests (NoTestRun). Implied by a "
+        "test.salesforce.com or *.sandbox.my.salesforce.com login URL",
+    )
+    parser.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=float,
+        default=600.0,
+        help="give up waiting for the deploy after this long (default: 600); "
+        "Salesforce finishes it anyway",
+    )
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -75,12 +90,17 @@ def _write_source(args: argparse.Namespace, ctx: Context) -> int:
             ctx.out(f"metadata problem: {problem}")
         return 1
     written = write_source(spec, args.out)
-    ctx.out(f"wrote {len(written)} files to {args.out} (Salesforce DX source format, "
-            f"API {api_version})")
-    ctx.out(f"deploy with: cd {args.out} && sf project deploy start --source-dir force-app "
-            "--target-org <alias>")
-    ctx.out("then assign the permission set: sf org assign permset --name "
-            "Billing_Sync_Integration --on-behalf-of <integration username>")
+    ctx.out(
+        f"wrote {len(written)} files to {args.out} (Salesforce DX source format, API {api_version})"
+    )
+    ctx.out(
+        f"deploy with: cd {args.out} && sf project deploy start --source-dir force-app "
+        "--target-org <alias>"
+    )
+    ctx.out(
+        "then assign the permission set: sf org assign permset --name "
+        "Billing_Sync_Integration --on-behalf-of <integration username>"
+    )
     return 0
 
 
@@ -93,7 +113,8 @@ def _report(result: DeployResult, ctx: Context) -> None:
         ctx.out(f"problem: {problem}")
     what = "validation (check only)" if result.check_only else "deploy"
     counts = ", ".join(
-        f"{result.count(o)} {o}" for o in ("created", "changed", "unchanged", "failed")
+        f"{result.count(o)} {o}"
+        for o in ("created", "changed", "unchanged", "failed")
         if result.count(o)
     )
     summary = f"{what} {result.status}" + (f": {counts}" if counts else "")

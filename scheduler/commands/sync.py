@@ -18,11 +18,14 @@ __all__ = ["HELP", "NAME", "TerminalProgress", "configure", "print_report", "run
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dry-run", action="store_true",
-                        help="print the field-level diff (Account, field, old → new); write "
-                             "nothing")
-    parser.add_argument("--account", metavar="ID",
-                        help="limit the cycle to one Salesforce Account Id")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the field-level diff (Account, field, old → new); write nothing",
+    )
+    parser.add_argument(
+        "--account", metavar="ID", help="limit the cycle to one Salesforce Account Id"
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
@@ -30,9 +33,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from scheduler.wiring import build_engine
 
     show = sys.stderr.isatty() and not args.json
-    with build_engine(ctx.settings, stripe_client=ctx.stripe(), salesforce=ctx.salesforce(),
-                      redactor=ctx.redactor, read_only=args.dry_run,
-                      progress=TerminalProgress(sys.stderr) if show else None) as engine:
+    with build_engine(
+        ctx.settings,
+        stripe_client=ctx.stripe(),
+        salesforce=ctx.salesforce(),
+        redactor=ctx.redactor,
+        read_only=args.dry_run,
+        progress=TerminalProgress(sys.stderr) if show else None,
+    ) as engine:
         report = engine.run(dry_run=args.dry_run, account_id=args.account)
     print_report(ctx, report, as_json=args.json)
     if args.account and not report.accounts_read and not report.stopped:
@@ -73,21 +81,33 @@ def print_report(ctx: Context, report: CycleReport, *, as_json: bool = False) ->
         data: dict[str, Any] = report.summary()
         if report.dry_run:
             data["changes"] = [
-                {"sobject": c.sobject, "key": c.key, "id": c.record_id,
-                 "fields": {k: [show_value(o), show_value(n)] for k, (o, n) in c.fields.items()}}
+                {
+                    "sobject": c.sobject,
+                    "key": c.key,
+                    "id": c.record_id,
+                    "fields": {k: [show_value(o), show_value(n)] for k, (o, n) in c.fields.items()},
+                }
                 for c in report.changes
             ]
         ctx.out(json.dumps(data, indent=2, default=str))
         return
     if report.dry_run:
-        rows = [(c.sobject, _record_label(c, report.account_names), name, show_value(old),
-                 show_value(new))
-                for c in report.changes for name, (old, new) in c.fields.items()]
+        change_rows = [
+            (
+                c.sobject,
+                _record_label(c, report.account_names),
+                name,
+                show_value(old),
+                show_value(new),
+            )
+            for c in report.changes
+            for name, (old, new) in c.fields.items()
+        ]
         ctx.out(f"Dry run: {len(report.changes)} records would change, nothing was written.")
-        if rows:
-            ctx.out(ctx.table(("object", "record", "field", "old", "new"), rows))
+        if change_rows:
+            ctx.out(ctx.table(("object", "record", "field", "old", "new"), change_rows))
     s = report.summary()
-    rows = [
+    rows: list[tuple[str, object]] = [
         ("Accounts read", s["accounts_read"]),
         ("Accounts matched to Stripe", s["accounts_matched"]),
         ("Accounts changed", s["accounts_changed"]),
@@ -111,5 +131,3 @@ def _record_label(change: RecordChange, names: dict[str, str]) -> str:
     account = names.get(str(change.account_id), "")
     label = change.record_id or f"(new) {change.key}"
     return f"{label} ({account})" if account else label
-
-

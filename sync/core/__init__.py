@@ -4,11 +4,12 @@ match hygiene, failures and their lifecycle.
 Frozen dataclasses in, dataclasses out; no I/O and no clock reads (callers pass ``now``).
 """
 
-from sync.core.diff import RecordChange, diff_records, to_salesforce
+from sync.core.diff import RecordChange, diff_records
 from sync.core.failures import Failure, FailureRow, FailureState
 from sync.core.mapping import CustomerMapping, DesiredRecord, map_customer
 from sync.core.mrr import CustomerMrr, customer_mrr, subscription_mrr
 from sync.core.status import account_status
+from sync.core.values import to_salesforce
 
 __all__ = [
     "CustomerMapping",

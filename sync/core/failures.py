@@ -185,8 +185,15 @@ def next_row(
 
 
 def resolved_row(row: FailureRow, now: datetime) -> FailureRow:
-    return replace(row, status=FailureState.RESOLVED, resolved_at=now, next_retry=None,
-                   mirrored=False, is_new=False, newly_dead=False)
+    return replace(
+        row,
+        status=FailureState.RESOLVED,
+        resolved_at=now,
+        next_retry=None,
+        mirrored=False,
+        is_new=False,
+        newly_dead=False,
+    )
 
 
 def needs_recording(old: FailureRow | None, failure: Failure, now: datetime) -> bool:

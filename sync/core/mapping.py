@@ -100,10 +100,23 @@ class CustomerMapping:
     problems: tuple[Failure, ...] = ()
 
 
-def _problem(code: str, message: str, customer_id: str, account_id: str | None,
-             record: Mapping[str, Any] | None = None) -> Failure:
-    return Failure(Category.VALIDATION, code, message, account_id or customer_id, account_id,
-                   customer_id, record or {}, attempted=False)
+def _problem(
+    code: str,
+    message: str,
+    customer_id: str,
+    account_id: str | None,
+    record: Mapping[str, Any] | None = None,
+) -> Failure:
+    return Failure(
+        Category.VALIDATION,
+        code,
+        message,
+        account_id or customer_id,
+        account_id,
+        customer_id,
+        record or {},
+        attempted=False,
+    )
 
 
 def _length(sobject: str, name: str) -> int:
@@ -201,7 +214,7 @@ def map_subscription(
         "Plan__c": truncate(name, _length(SUBSCRIPTION, "Plan__c")),
         "MRR__c": subscription_mrr(subscription),
         "Currency__c": subscription.currency.upper(),
-        "Quantity__c": main.quantity if licensed else None,
+        "Quantity__c": main.quantity if main is not None and licensed else None,
         "Interval__c": (
             truncate(
                 interval_label(main.price.interval, main.price.interval_count),
@@ -249,7 +262,7 @@ def map_account(
             )
         )
     gone = customer is None or customer.deleted
-    live = [] if gone else [s for s in customer.subscriptions if is_live(s)]
+    live = [] if customer is None or gone else [s for s in customer.subscriptions if is_live(s)]
     fields["Billing_Plan__c"] = join_within(
         _dedupe(plan_name(s) for s in _value_order(live)), _length(ACCOUNT, "Billing_Plan__c")
     )

@@ -22,14 +22,23 @@ CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]{1,250}")
 
 def _problem(account_id: str, customer_id: str, code: str, message: str) -> Failure:
     # Read off the data, so re-checked every cycle rather than retried.
-    return Failure(Category.MATCHING, code, message, account_id, account_id, customer_id or None,
-                   attempted=False)
+    return Failure(
+        Category.MATCHING,
+        code,
+        message,
+        account_id,
+        account_id,
+        customer_id or None,
+        attempted=False,
+    )
 
 
 def unknown_customer(account: Mapping[str, Any], customer_id: str) -> Failure:
     """The billing system has never heard of the id an Account carries."""
     return _problem(
-        account["Id"], customer_id, "UNKNOWN_CUSTOMER",
+        account["Id"],
+        customer_id,
+        "UNKNOWN_CUSTOMER",
         f"Stripe has no customer {customer_id} (linked from Account "
         f"'{account.get('Name')}'). Check the ID for typos or a test/live mix-up; "
         "the Account is not synced until then.",
@@ -46,19 +55,27 @@ def match_accounts(
     for account in accounts:
         raw = account.get("Stripe_Customer_Id__c") or ""
         if not raw:
-            problems.append(_problem(
-                account["Id"], "", "NO_CUSTOMER_ID",
-                f"Account '{account.get('Name')}' has no Stripe Customer ID, so there is "
-                "nothing to sync it from. Fill in the field with the customer's cus_ id.",
-            ))
+            problems.append(
+                _problem(
+                    account["Id"],
+                    "",
+                    "NO_CUSTOMER_ID",
+                    f"Account '{account.get('Name')}' has no Stripe Customer ID, so there is "
+                    "nothing to sync it from. Fill in the field with the customer's cus_ id.",
+                )
+            )
             continue
         if not CUSTOMER_ID.fullmatch(raw):
-            problems.append(_problem(
-                account["Id"], raw, "MALFORMED_ID",
-                f"Account '{account.get('Name')}' has Stripe Customer ID {raw!r}, which is not "
-                "a Stripe customer id (cus_ followed by letters and digits, no spaces). Correct "
-                "the field; the Account is not synced until then.",
-            ))
+            problems.append(
+                _problem(
+                    account["Id"],
+                    raw,
+                    "MALFORMED_ID",
+                    f"Account '{account.get('Name')}' has Stripe Customer ID {raw!r}, which is not "
+                    "a Stripe customer id (cus_ followed by letters and digits, no spaces). "
+                    "Correct the field; the Account is not synced until then.",
+                )
+            )
             continue
         by_id[raw].append(account)
     matched: dict[str, Mapping[str, Any]] = {}
@@ -68,9 +85,13 @@ def match_accounts(
             continue
         names = ", ".join(f"'{a.get('Name')}' ({a['Id']})" for a in group)
         for account in group:
-            problems.append(_problem(
-                account["Id"], customer_id, "DUPLICATE_ID",
-                f"Stripe customer {customer_id} is linked from {len(group)} Accounts: {names}. "
-                "Keep it on one Account only; none of them is synced until then.",
-            ))
+            problems.append(
+                _problem(
+                    account["Id"],
+                    customer_id,
+                    "DUPLICATE_ID",
+                    f"Stripe customer {customer_id} is linked from {len(group)} Accounts: {names}. "
+                    "Keep it on one Account only; none of them is synced until then.",
+                )
+            )
     return matched, problems

@@ -31,7 +31,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 
 from sync.core.money import round_money, to_major
 from sync.core.status import is_live
-from sync.model import Coupon, Customer, Item, Price, Subscription
+from sync.model import Coupon, Customer, Item, Price, Subscription, Tier
 
 __all__ = [
     "COUNTED_STATUSES",
@@ -90,7 +90,7 @@ def _graduated_amount(price: Price, quantity: Decimal) -> Decimal:
     return total
 
 
-def _sorted_tiers(price: Price):
+def _sorted_tiers(price: Price) -> list[Tier]:
     if not price.tiers:
         raise ValueError(f"price {price.id} is tiered but carries no tiers (expand them)")
     # Providers list tiers in order; sorting makes a careless adapter harmless.

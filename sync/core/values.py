@@ -87,9 +87,9 @@ def same_value(desired: Any, current: Any) -> bool:
     if isinstance(desired, bool):
         return parsed is desired
     if isinstance(desired, int | float | Decimal):
-        return parsed == Decimal(str(desired))
+        return bool(parsed == Decimal(str(desired)))
     if isinstance(desired, datetime):
-        return parsed == _to_ms(desired)
+        return bool(parsed == _to_ms(desired))
     if isinstance(desired, date):
-        return parsed == desired
-    return parsed == desired
+        return bool(parsed == desired)
+    return bool(parsed == desired)

@@ -4,9 +4,9 @@ grants it)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from simple_salesforce.api import Salesforce
+from simple_salesforce.api import Salesforce, SFType
 from simple_salesforce.format import format_soql
 
 from metadata.package import PackageSpec
@@ -15,9 +15,21 @@ from metadata.schema import Category
 from ..errors import StopCycle
 from .errors import call as _call
 
-__all__ = ["INTEGRATION_PERMISSION_SET", "assign_integration_permission_set", "verify_access"]
+__all__ = [
+    "INTEGRATION_PERMISSION_SET",
+    "assign_integration_permission_set",
+    "sobject",
+    "verify_access",
+]
 
 INTEGRATION_PERMISSION_SET = "Billing_Sync_Integration"
+
+
+def sobject(sf: Salesforce, name: str) -> SFType:
+    """``sf.<name>`` as what it is: simple-salesforce types ``Salesforce.__getattr__`` as
+    ``SFBulkHandler | SFBulk2Handler | SFType``, but every name other than bulk/bulk2 is an
+    SObject's SFType."""
+    return cast(SFType, getattr(sf, name))
 
 
 def _user_id(sf: Salesforce, username: str | None, identity_url: str | None) -> str:
@@ -30,12 +42,16 @@ def _user_id(sf: Salesforce, username: str | None, identity_url: str | None) -> 
             lambda: sf.query(format_soql("SELECT Id FROM User WHERE Username = {}", username)),
         )
         if not found["records"]:
-            raise StopCycle(f"No Salesforce user has the username {username}",
-                            code="NOT_FOUND", category=Category.CONFIGURATION)
+            raise StopCycle(
+                f"No Salesforce user has the username {username}",
+                code="NOT_FOUND",
+                category=Category.CONFIGURATION,
+            )
         user_id: str = found["records"][0]["Id"]
         return user_id
-    me: dict[str, Any] = _call("Finding the integration user",
-                               lambda: sf.restful("chatter/users/me"))
+    me: dict[str, Any] = _call(
+        "Finding the integration user", lambda: cast(dict[str, Any], sf.restful("chatter/users/me"))
+    )
     return str(me["id"])
 
 
@@ -46,12 +62,16 @@ def assign_integration_permission_set(
     user_id = _user_id(sf, username, identity_url)
     found = _call(
         "Finding the permission set",
-        lambda: sf.query(format_soql("SELECT Id FROM PermissionSet WHERE Name = {}",
-                                     INTEGRATION_PERMISSION_SET)),
+        lambda: sf.query(
+            format_soql("SELECT Id FROM PermissionSet WHERE Name = {}", INTEGRATION_PERMISSION_SET)
+        ),
     )
     if not found["records"]:
-        raise StopCycle(f"Permission set {INTEGRATION_PERMISSION_SET} is not in the org",
-                        code="NOT_FOUND", category=Category.CONFIGURATION)
+        raise StopCycle(
+            f"Permission set {INTEGRATION_PERMISSION_SET} is not in the org",
+            code="NOT_FOUND",
+            category=Category.CONFIGURATION,
+        )
     ps_id = found["records"][0]["Id"]
     assigned = _call(
         "Reading permission set assignments",
@@ -68,7 +88,7 @@ def assign_integration_permission_set(
         return "already assigned"
     _call(
         "Assigning the permission set",
-        lambda: sf.PermissionSetAssignment.create(
+        lambda: sobject(sf, "PermissionSetAssignment").create(
             {"AssigneeId": user_id, "PermissionSetId": ps_id}
         ),
     )
@@ -79,7 +99,11 @@ def verify_access(sf: Salesforce, spec: PackageSpec) -> list[str]:
     """Every field we own, visible and writable to the connected user, checked by describe."""
     problems = []
     for obj_name, fields in spec.fields_by_object().items():
-        described = _call(f"Describing {obj_name}", lambda o=obj_name: getattr(sf, o).describe())
+
+        def describe(o: str = obj_name) -> Any:
+            return sobject(sf, o).describe()
+
+        described = _call(f"Describing {obj_name}", describe)
         visible = {f["name"]: f for f in described.get("fields", [])}
         for f in fields:
             seen = visible.get(f.name)

@@ -27,7 +27,12 @@ from metadata.package import PackageSpec, build_zip, check_rules
 from metadata.schema import Category
 
 from ..errors import RetryLater, StopCycle
-from .access import INTEGRATION_PERMISSION_SET, assign_integration_permission_set, verify_access
+from .access import (
+    INTEGRATION_PERMISSION_SET,
+    assign_integration_permission_set,
+    sobject,
+    verify_access,
+)
 from .errors import call as _call
 from .version import MD as _MD
 
@@ -50,7 +55,6 @@ _DESCRIBE_TYPES = {
     "LongTextArea": "textarea",
     "Lookup": "reference",
 }
-
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ def preflight(sf: Salesforce, spec: PackageSpec) -> list[str]:
     Only what the deploying user can see through describe is checked: run the deploy as a
     user with access to all fields (an admin, or the integration user with Modify Metadata).
     """
-    described = _call("Describing Account", lambda: sf.Account.describe())
+    described = _call("Describing Account", lambda: sobject(sf, "Account").describe())
     existing = {f["name"]: f for f in described.get("fields", [])}
     problems = []
     for ours in spec.account_fields:
@@ -115,8 +119,10 @@ def preflight(sf: Salesforce, spec: PackageSpec) -> list[str]:
                 "field, then deploy again."
             )
         elif theirs.get("calculated"):
-            problems.append(f"{label} already exists as a formula field; billing-sync needs "
-                            f"a plain {ours.type} field. Rename or delete it, then deploy again.")
+            problems.append(
+                f"{label} already exists as a formula field; billing-sync needs "
+                f"a plain {ours.type} field. Rename or delete it, then deploy again."
+            )
         elif ours.type == "Text" and theirs.get("length") not in (None, ours.length):
             problems.append(
                 f"{label} already exists as Text({theirs.get('length')}); billing-sync needs "
@@ -166,8 +172,9 @@ def _component_results(
         log.warning("deploy details unavailable (%s); listing failures only", type(exc).__name__)
         errors = (fallback.get("deployment_detail") or {}).get("errors") or []
         return tuple(
-            ComponentResult(e.get("type") or "", "", "failed", e.get("message") or "",
-                            e.get("file") or "")
+            ComponentResult(
+                e.get("type") or "", "", "failed", e.get("message") or "", e.get("file") or ""
+            )
             for e in errors
         )
     rows: list[ComponentResult] = []
@@ -187,8 +194,7 @@ def _component_results(
             outcome = "changed"
         else:
             outcome = "unchanged"
-        rows.append(ComponentResult(kind, name, outcome, "",
-                                    node.findtext(f"{_MD}fileName") or ""))
+        rows.append(ComponentResult(kind, name, outcome, "", node.findtext(f"{_MD}fileName") or ""))
     for node in details.findall(f"{_MD}componentFailures"):
         problem = node.findtext(f"{_MD}problem") or ""
         line = node.findtext(f"{_MD}lineNumber")
@@ -250,8 +256,7 @@ def _deploy(
     started = clock()
 
     def finish(status: str, **kw: Any) -> DeployResult:
-        return DeployResult(status=status, check_only=check_only, seconds=clock() - started,
-                            **kw)
+        return DeployResult(status=status, check_only=check_only, seconds=clock() - started, **kw)
 
     if zip_bytes is None:
         problems = check_rules(spec)
@@ -276,17 +281,23 @@ def _deploy(
     )
     deploy_id = started_deploy.get("asyncId")
     if not deploy_id:
-        raise StopCycle("Salesforce did not accept the deploy request (no id returned)",
-                        code="DEPLOY", category=Category.CONFIGURATION)
-    say(f"deploy {deploy_id}: {started_deploy.get('state') or 'Queued'}"
-        f"{' (check only)' if check_only else ''}")
+        raise StopCycle(
+            "Salesforce did not accept the deploy request (no id returned)",
+            code="DEPLOY",
+            category=Category.CONFIGURATION,
+        )
+    say(
+        f"deploy {deploy_id}: {started_deploy.get('state') or 'Queued'}"
+        f"{' (check only)' if check_only else ''}"
+    )
 
     deadline = started + timeout
     last_line = ""
     status: dict[str, Any] = {}
     while True:
-        status = _call("Checking the deploy",
-                       lambda: sf.checkDeployStatus(deploy_id, sandbox=sandbox))
+        status = _call(
+            "Checking the deploy", lambda: sf.checkDeployStatus(deploy_id, sandbox=sandbox)
+        )
         line = _progress_line(deploy_id, status)
         if line != last_line:
             say(line)
@@ -314,6 +325,10 @@ def _deploy(
     assignment = assign_integration_permission_set(sf, username, identity_url)
     say("verifying field access through describe")
     missing = verify_access(sf, spec)
-    return finish(state, deploy_id=deploy_id, components=components,
-                  permission_set=assignment, problems=tuple(missing))
-
+    return finish(
+        state,
+        deploy_id=deploy_id,
+        components=components,
+        permission_set=assignment,
+        problems=tuple(missing),
+    )

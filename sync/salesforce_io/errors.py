@@ -23,8 +23,17 @@ from metadata.schema import Category
 
 from ..errors import RetryLater, StopCycle, SyncFailure
 
-__all__ = ["BY_CODE", "BY_STATUS", "Rule", "call", "error_detail", "login_refused",
-           "record_category", "translate", "unreachable"]
+__all__ = [
+    "BY_CODE",
+    "BY_STATUS",
+    "Rule",
+    "call",
+    "error_detail",
+    "login_refused",
+    "record_category",
+    "translate",
+    "unreachable",
+]
 
 T = TypeVar("T")
 
@@ -39,48 +48,65 @@ class Rule:
     say: str
 
 
-_SCHEMA = Rule(StopCycle, Category.CONFIGURATION,
-               "{detail} — billing-sync's metadata or the integration user's field access is "
-               "missing: run `billing-sync deploy`")
+_SCHEMA = Rule(
+    StopCycle,
+    Category.CONFIGURATION,
+    "{detail} — billing-sync's metadata or the integration user's field access is "
+    "missing: run `billing-sync deploy`",
+)
 
 BY_CODE: Mapping[str, Rule] = {
-    "INVALID_SESSION_ID": Rule(StopCycle, Category.CONFIGURATION,
-                               "the Salesforce session is invalid or expired and could not be "
-                               "renewed ({detail})"),
-    "REQUEST_LIMIT_EXCEEDED": Rule(StopCycle, Category.LIMITS,
-                                   "Salesforce daily API request limit reached; the cycle "
-                                   "stops until the 24-hour window moves ({detail})"),
+    "INVALID_SESSION_ID": Rule(
+        StopCycle,
+        Category.CONFIGURATION,
+        "the Salesforce session is invalid or expired and could not be renewed ({detail})",
+    ),
+    "REQUEST_LIMIT_EXCEEDED": Rule(
+        StopCycle,
+        Category.LIMITS,
+        "Salesforce daily API request limit reached; the cycle "
+        "stops until the 24-hour window moves ({detail})",
+    ),
     "INVALID_FIELD": _SCHEMA,
     "INVALID_TYPE": _SCHEMA,
     "INVALID_FIELD_FOR_INSERT_UPDATE": _SCHEMA,
-    "INSUFFICIENT_ACCESS": Rule(StopCycle, Category.CONFIGURATION,
-                                "Salesforce refused the request ({detail}); the user needs the "
-                                "billing-sync permission sets (run `billing-sync deploy`), and "
-                                "deploying needs Modify Metadata and Manage Users"),
-    "API_DISABLED_FOR_ORG": Rule(StopCycle, Category.CONFIGURATION,
-                                 "the org or user may not use the API ({detail})"),
-    "UNABLE_TO_LOCK_ROW": Rule(RetryLater, Category.SALESFORCE_WRITE,
-                               "a record is locked by another update ({detail})"),
-    "SERVER_UNAVAILABLE": Rule(RetryLater, Category.SALESFORCE_WRITE,
-                               "Salesforce is unavailable ({detail})"),
-    "CONCURRENT_REQUEST_LIMIT_EXCEEDED": Rule(RetryLater, Category.LIMITS,
-                                              "too many concurrent requests ({detail})"),
+    "INSUFFICIENT_ACCESS": Rule(
+        StopCycle,
+        Category.CONFIGURATION,
+        "Salesforce refused the request ({detail}); the user needs the "
+        "billing-sync permission sets (run `billing-sync deploy`), and "
+        "deploying needs Modify Metadata and Manage Users",
+    ),
+    "API_DISABLED_FOR_ORG": Rule(
+        StopCycle, Category.CONFIGURATION, "the org or user may not use the API ({detail})"
+    ),
+    "UNABLE_TO_LOCK_ROW": Rule(
+        RetryLater, Category.SALESFORCE_WRITE, "a record is locked by another update ({detail})"
+    ),
+    "SERVER_UNAVAILABLE": Rule(
+        RetryLater, Category.SALESFORCE_WRITE, "Salesforce is unavailable ({detail})"
+    ),
+    "CONCURRENT_REQUEST_LIMIT_EXCEEDED": Rule(
+        RetryLater, Category.LIMITS, "too many concurrent requests ({detail})"
+    ),
 }
 # A 403 REQUEST_LIMIT_EXCEEDED is also the *concurrent* long-request limit: transient.
-_CONCURRENT = Rule(RetryLater, Category.LIMITS,
-                   "Salesforce's concurrent long-running request limit was hit ({detail})")
+_CONCURRENT = Rule(
+    RetryLater,
+    Category.LIMITS,
+    "Salesforce's concurrent long-running request limit was hit ({detail})",
+)
 
 BY_STATUS: Mapping[int, Rule] = {
-    300: Rule(StopCycle, Category.SALESFORCE_WRITE,
-              "an external ID matches several records ({detail})"),
+    300: Rule(
+        StopCycle, Category.SALESFORCE_WRITE, "an external ID matches several records ({detail})"
+    ),
     400: Rule(StopCycle, Category.SALESFORCE_WRITE, "Salesforce rejected a request ({detail})"),
-    401: Rule(StopCycle, Category.CONFIGURATION,
-              "Salesforce rejected the session ({detail})"),
+    401: Rule(StopCycle, Category.CONFIGURATION, "Salesforce rejected the session ({detail})"),
     403: Rule(StopCycle, Category.CONFIGURATION, "Salesforce refused the request ({detail})"),
     404: Rule(StopCycle, Category.CONFIGURATION, "Salesforce resource not found ({detail})"),
 }
-_UNAVAILABLE = Rule(RetryLater, Category.SALESFORCE_WRITE,
-                    "Salesforce is unavailable ({detail})")
+_UNAVAILABLE = Rule(RetryLater, Category.SALESFORCE_WRITE, "Salesforce is unavailable ({detail})")
 _OTHER = Rule(StopCycle, Category.SALESFORCE_WRITE, "Salesforce error ({detail})")
 
 # Per-record errors of a collection write: which category an admin finds them under.
@@ -112,7 +138,8 @@ def error_detail(content: Any) -> tuple[str, str]:
     if fault is None:
         return "", ""
     return (fault.findtext("faultcode") or "").rpartition(":")[2], fault.findtext(
-        "faultstring") or ""
+        "faultstring"
+    ) or ""
 
 
 def _rule(code: str, message: str, status: int) -> Rule:
@@ -137,13 +164,15 @@ def translate(what: str, exc: BaseException) -> SyncFailure:
     if isinstance(exc, SyncFailure):
         return exc
     if isinstance(exc, SalesforceAuthenticationFailed):
-        return _build(BY_CODE["INVALID_SESSION_ID"], what, "authentication failed",
-                      "INVALID_SESSION_ID", 401)
+        return _build(
+            BY_CODE["INVALID_SESSION_ID"], what, "authentication failed", "INVALID_SESSION_ID", 401
+        )
     if isinstance(exc, SalesforceError):
         code, message = error_detail(exc.content)
         detail = f"{code}: {message}" if code else f"HTTP {exc.status}"
-        return _build(_rule(code, message, exc.status), what, detail,
-                      code or str(exc.status), exc.status)
+        return _build(
+            _rule(code, message, exc.status), what, detail, code or str(exc.status), exc.status
+        )
     if isinstance(exc, requests.RequestException) and not isinstance(exc, ValueError):
         return unreachable(what or "Salesforce", exc)
     # HTML for JSON, truncated JSON, a reply without the keys we read: a passing fault of the
@@ -151,13 +180,17 @@ def translate(what: str, exc: BaseException) -> SyncFailure:
     return RetryLater(
         f"{what or 'Salesforce'}: Salesforce sent an unexpected reply "
         f"({type(exc).__name__}: {str(exc)[:200]})",
-        category=Category.SALESFORCE_WRITE, code="UNEXPECTED_RESPONSE",
+        category=Category.SALESFORCE_WRITE,
+        code="UNEXPECTED_RESPONSE",
     )
 
 
 def unreachable(what: str, exc: BaseException) -> RetryLater:
-    return RetryLater(f"{what}: cannot reach Salesforce ({type(exc).__name__})",
-                      category=Category.SALESFORCE_WRITE, code="CONNECTION")
+    return RetryLater(
+        f"{what}: cannot reach Salesforce ({type(exc).__name__})",
+        category=Category.SALESFORCE_WRITE,
+        code="CONNECTION",
+    )
 
 
 def login_refused(auth: str, status: int, body: Any) -> StopCycle:
@@ -166,8 +199,12 @@ def login_refused(auth: str, status: int, body: Any) -> StopCycle:
         detail = f"{body.get('error')}: {body.get('error_description')}"
     else:
         detail = f"HTTP {status}"
-    return StopCycle(f"Salesforce login ({auth}) was refused: {detail}",
-                     category=Category.CONFIGURATION, code="invalid_grant", http_status=status)
+    return StopCycle(
+        f"Salesforce login ({auth}) was refused: {detail}",
+        category=Category.CONFIGURATION,
+        code="invalid_grant",
+        http_status=status,
+    )
 
 
 _SHAPE_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError, ET.ParseError)

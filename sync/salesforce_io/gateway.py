@@ -69,8 +69,7 @@ class SalesforceGateway:
     def __init__(self, sf: Salesforce, *, sleep: Callable[[float], None] | None = None):
         self.sf = sf
         self.calls: Counter[str] = Counter()
-        self._backoff = {"sleep": sleep} if sleep else {}
-        self._sleep = sleep or time.sleep
+        self._sleep: Callable[[float], None] = sleep or time.sleep
 
     # -- reads -----------------------------------------------------------------------------
     def read_accounts(self, account_id: str | None = None) -> list[Row]:
@@ -111,8 +110,11 @@ class SalesforceGateway:
             yield from records
             if url is None:
                 return
-            records, url = self._call(
-                "query", lambda u=url: _page(self.sf.query_more(u, identifier_is_url=True)))
+
+            def more(u: str = url) -> tuple[list[Row], str | None]:
+                return _page(self.sf.query_more(u, identifier_is_url=True))
+
+            records, url = self._call("query", more)
 
     # -- writes ----------------------------------------------------------------------------
     def update(self, records: Sequence[Row]) -> list[WriteResult]:
@@ -120,8 +122,9 @@ class SalesforceGateway:
         return self._collections("composite/sobjects", records, key_field="Id")
 
     def upsert(self, sobject: str, key_field: str, records: Sequence[Row]) -> list[WriteResult]:
-        return self._collections(f"composite/sobjects/{sobject}/{key_field}", records,
-                                 key_field=key_field)
+        return self._collections(
+            f"composite/sobjects/{sobject}/{key_field}", records, key_field=key_field
+        )
 
     def _collections(
         self, path: str, records: Sequence[Row], *, key_field: str
@@ -134,9 +137,10 @@ class SalesforceGateway:
             if attempt > 1:
                 self._sleep(retry_delay(attempt - 1, base=1.0, cap=8.0))
             for start in range(0, len(pending), BATCH):
-                chunk = pending[start:start + BATCH]
-                for index, result in zip(chunk, self._batch(path, [records[i] for i in chunk],
-                                                            key_field), strict=True):
+                chunk = pending[start : start + BATCH]
+                for index, result in zip(
+                    chunk, self._batch(path, [records[i] for i in chunk], key_field), strict=True
+                ):
                     results[index] = result
             pending = [i for i in pending if (r := results[i]) is not None and r.retryable]
             if not pending:
@@ -146,17 +150,20 @@ class SalesforceGateway:
     def _batch(self, path: str, batch: list[Row], key_field: str) -> list[WriteResult]:
         body = {"allOrNone": False, "records": batch}
         label = "PATCH " + ("composite/sobjects" if key_field == "Id" else path)
-        return self._call(label, lambda: _results(
-            batch, self.sf.restful(path, method="PATCH", json=body), key_field))
+        return self._call(
+            label,
+            lambda: _results(batch, self.sf.restful(path, method="PATCH", json=body), key_field),
+        )
 
     def _call(self, label: str, fn: Callable[[], T]) -> T:
         """One API call (counted), translated through the error table, retried with backoff
         while it says RetryLater."""
+
         def once() -> T:
             self.calls[label] += 1
             return errors.call("", fn)
 
-        return backoff_call(once, **self._backoff)
+        return backoff_call(once, sleep=self._sleep)
 
 
 def _page(answer: Any) -> tuple[list[Row], str | None]:
@@ -175,17 +182,19 @@ def _results(batch: list[Row], answer: Any, key_field: str) -> list[WriteResult]
     out = []
     for record, outcome in zip(batch, answer, strict=True):
         errs = tuple(
-            RecordError(e.get("statusCode", ""), e.get("message", ""),
-                        tuple(e.get("fields") or ()))
+            RecordError(e.get("statusCode", ""), e.get("message", ""), tuple(e.get("fields") or ()))
             for e in outcome.get("errors") or ()
         )
-        out.append(WriteResult(
-            key=record.get(key_field) or "",
-            success=bool(outcome.get("success")),
-            record_id=outcome.get("id"),
-            created=bool(outcome.get("created")),
-            errors=errs,
-            category=None if outcome.get("success") else errors.record_category(
-                errs[0].code if errs else ""),
-        ))
+        out.append(
+            WriteResult(
+                key=record.get(key_field) or "",
+                success=bool(outcome.get("success")),
+                record_id=outcome.get("id"),
+                created=bool(outcome.get("created")),
+                errors=errs,
+                category=None
+                if outcome.get("success")
+                else errors.record_category(errs[0].code if errs else ""),
+            )
+        )
     return out

@@ -60,8 +60,11 @@ def deployed_version(sf: Salesforce) -> str | None:
     try:
         root = ET.fromstring(resp.content)
     except ET.ParseError:
-        raise StopCycle("Reading the schema version: Salesforce sent a malformed reply",
-                        code="MALFORMED", category=Category.CONFIGURATION) from None
+        raise StopCycle(
+            "Reading the schema version: Salesforce sent a malformed reply",
+            code="MALFORMED",
+            category=Category.CONFIGURATION,
+        ) from None
     for record in root.iter(f"{MD}records"):
         if record.findtext(f"{MD}fullName"):
             return schema.parse_version_marker(record.findtext(f"{MD}description"))

@@ -58,8 +58,12 @@ class StateStore:
         self._clock = clock
         self._lock = threading.RLock()
         self.db = connect(self.path, read_only=read_only)
-        self._failures = FailureTable(self.db, self.path, redactor or Redactor(),
-                                      lambda attempts: retry_delay(attempts, rand=rand))
+        self._failures = FailureTable(
+            self.db,
+            self.path,
+            redactor or Redactor(),
+            lambda attempts: retry_delay(attempts, rand=rand),
+        )
         self._history = History(self.db, self.path)
 
     @_locked
@@ -82,12 +86,26 @@ class StateStore:
         return self._history.start_run(kind, dry_run=dry_run, now=now)
 
     @_locked
-    def finish_run(self, run_id: int | None, *, status: str, counts: dict[str, Any],
-                   api_calls: dict[str, int], duration_s: float, now: datetime) -> None:
+    def finish_run(
+        self,
+        run_id: int | None,
+        *,
+        status: str,
+        counts: dict[str, Any],
+        api_calls: dict[str, int],
+        duration_s: float,
+        now: datetime,
+    ) -> None:
         if run_id is None:
             return
-        self._history.finish_run(run_id, status=status, counts=counts, api_calls=api_calls,
-                                 duration_s=duration_s, now=now)
+        self._history.finish_run(
+            run_id,
+            status=status,
+            counts=counts,
+            api_calls=api_calls,
+            duration_s=duration_s,
+            now=now,
+        )
 
     @_locked
     def runs(self, limit: int = 20, *, kind: str | None = None) -> list[dict[str, Any]]:
@@ -134,8 +152,9 @@ class StateStore:
     @_locked
     def due_retries(self, now: datetime) -> list[FailureRow]:
         """Open/retrying failures whose next attempt is due, the longest-waiting first."""
-        return self._failures.select("status IN ('open', 'retrying') AND next_retry <= ?",
-                                     (ts(now),), "next_retry")
+        return self._failures.select(
+            "status IN ('open', 'retrying') AND next_retry <= ?", (ts(now),), "next_retry"
+        )
 
     @_locked
     def unmirrored(self) -> list[FailureRow]:

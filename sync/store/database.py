@@ -40,8 +40,12 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite_utils.Database:
                 # Nothing recorded yet: an empty in-memory store reads the same.
                 conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
             else:
-                conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                                       check_same_thread=False, isolation_level=None)
+                conn = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?mode=ro",
+                    uri=True,
+                    check_same_thread=False,
+                    isolation_level=None,
+                )
         else:
             conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -72,11 +76,15 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite_utils.Database:
 def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
     text = str(exc)
     if "readonly" in text or "read-only" in text:
-        return (f"{path} is read-only ({text}): make it and its folder writable by this user, "
-                "or point BILLING_SYNC_DB elsewhere")
+        return (
+            f"{path} is read-only ({text}): make it and its folder writable by this user, "
+            "or point BILLING_SYNC_DB elsewhere"
+        )
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return (f"{path} is not a usable billing-sync database ({text}): move it aside and "
-                "start a new one (failures still open are shown in Salesforce's Sync Errors)")
+        return (
+            f"{path} is not a usable billing-sync database ({text}): move it aside and "
+            "start a new one (failures still open are shown in Salesforce's Sync Errors)"
+        )
     if "unable to open" in text:
         return f"{path} cannot be opened ({text}): check the path and its folder's permissions"
     return f"{path}: SQLite error ({text})"
@@ -106,34 +114,65 @@ def transaction(db: sqlite_utils.Database, path: Path) -> Iterator[sqlite3.Conne
 
 
 def _v1(db: sqlite_utils.Database) -> None:
-    db["runs"].create(
+    db.table("runs").create(
         {
-            "id": int, "kind": str, "dry_run": int, "status": str,
-            "started_at": str, "finished_at": str, "duration_s": float,
-            "counts": str, "api_calls": str,
+            "id": int,
+            "kind": str,
+            "dry_run": int,
+            "status": str,
+            "started_at": str,
+            "finished_at": str,
+            "duration_s": float,
+            "counts": str,
+            "api_calls": str,
         },
-        pk="id", not_null={"kind", "dry_run", "status", "started_at"}, if_not_exists=True,
-    )
-    db["failures"].create(
-        {
-            "fingerprint": str, "category": str, "code": str, "message": str,
-            "account_id": str, "customer_id": str, "payload": str, "status": str,
-            "attempts": int, "first_seen": str, "last_seen": str,
-            "next_retry": str, "resolved_at": str, "mirrored": int,
-        },
-        pk="fingerprint",
-        not_null={"category", "code", "message", "payload", "status", "attempts",
-                  "first_seen", "last_seen", "mirrored"},
+        pk="id",
+        not_null={"kind", "dry_run", "status", "started_at"},
         if_not_exists=True,
     )
-    db["failures"].create_index(["status", "next_retry"], if_not_exists=True)
-    db["failures"].create_index(["mirrored"], if_not_exists=True)
-    db["failures"].create_index(["category", "code"], if_not_exists=True)
-    db["cursors"].create({"name": str, "value": str, "updated_at": str}, pk="name",
-                         if_not_exists=True)
-    db["alerted_kinds"].create({"category": str, "code": str, "alerted_at": str},
-                               pk=("category", "code"), if_not_exists=True)
-    db["alert_marks"].create({"key": str, "sent_at": str}, pk="key", if_not_exists=True)
+    db.table("failures").create(
+        {
+            "fingerprint": str,
+            "category": str,
+            "code": str,
+            "message": str,
+            "account_id": str,
+            "customer_id": str,
+            "payload": str,
+            "status": str,
+            "attempts": int,
+            "first_seen": str,
+            "last_seen": str,
+            "next_retry": str,
+            "resolved_at": str,
+            "mirrored": int,
+        },
+        pk="fingerprint",
+        not_null={
+            "category",
+            "code",
+            "message",
+            "payload",
+            "status",
+            "attempts",
+            "first_seen",
+            "last_seen",
+            "mirrored",
+        },
+        if_not_exists=True,
+    )
+    db.table("failures").create_index(["status", "next_retry"], if_not_exists=True)
+    db.table("failures").create_index(["mirrored"], if_not_exists=True)
+    db.table("failures").create_index(["category", "code"], if_not_exists=True)
+    db.table("cursors").create(
+        {"name": str, "value": str, "updated_at": str}, pk="name", if_not_exists=True
+    )
+    db.table("alerted_kinds").create(
+        {"category": str, "code": str, "alerted_at": str},
+        pk=("category", "code"),
+        if_not_exists=True,
+    )
+    db.table("alert_marks").create({"key": str, "sent_at": str}, pk="key", if_not_exists=True)
 
 
 def _v2(db: sqlite_utils.Database) -> None:

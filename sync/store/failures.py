@@ -26,14 +26,34 @@ from .database import dt, dumps, transaction, ts
 __all__ = ["FailureTable"]
 
 _UNRESOLVED_SQL = "status IN ('open', 'retrying', 'dead')"
-_COLUMNS = ("fingerprint", "category", "code", "message", "subject", "account_id",
-            "customer_id", "payload", "status", "attempts", "first_seen", "last_seen",
-            "next_retry", "resolved_at", "mirrored", "attempted")
+_COLUMNS = (
+    "fingerprint",
+    "category",
+    "code",
+    "message",
+    "subject",
+    "account_id",
+    "customer_id",
+    "payload",
+    "status",
+    "attempts",
+    "first_seen",
+    "last_seen",
+    "next_retry",
+    "resolved_at",
+    "mirrored",
+    "attempted",
+)
 
 
 class FailureTable:
-    def __init__(self, db: sqlite_utils.Database, path: Path, redactor: Redactor,
-                 delay: Callable[[int], float]):
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        path: Path,
+        redactor: Redactor,
+        delay: Callable[[int], float],
+    ):
         self.db, self.path, self.redactor, self.delay = db, path, redactor, delay
 
     def record(self, failure: Failure, now: datetime) -> FailureRow:
@@ -46,9 +66,14 @@ class FailureTable:
         with transaction(self.db, self.path) as conn:
             for failure in failures:
                 old = self._get(conn, failure.fingerprint)
-                row = next_row(old, failure, now, delay=self.delay,
-                               record=self._clean(failure),
-                               message=self.redactor.text(failure.message))
+                row = next_row(
+                    old,
+                    failure,
+                    now,
+                    delay=self.delay,
+                    record=self._clean(failure),
+                    message=self.redactor.text(failure.message),
+                )
                 self._write(conn, row)
                 rows.append(row)
         return rows
@@ -107,8 +132,10 @@ class FailureTable:
 
     def mark_mirrored(self, fingerprints: Iterable[str]) -> None:
         with transaction(self.db, self.path) as conn:
-            conn.executemany("UPDATE failures SET mirrored = 1 WHERE fingerprint = ?",
-                             [(fp,) for fp in fingerprints])
+            conn.executemany(
+                "UPDATE failures SET mirrored = 1 WHERE fingerprint = ?",
+                [(fp,) for fp in fingerprints],
+            )
 
     def counts(self) -> dict[str, int]:
         rows = self.db.query("SELECT status, count(*) AS n FROM failures GROUP BY status")
@@ -116,8 +143,8 @@ class FailureTable:
 
     def prune(self, conn: sqlite3.Connection, before: datetime) -> int:
         return conn.execute(
-            "DELETE FROM failures WHERE status = 'resolved' AND mirrored = 1 "
-            "AND resolved_at < ?", (ts(before),),
+            "DELETE FROM failures WHERE status = 'resolved' AND mirrored = 1 AND resolved_at < ?",
+            (ts(before),),
         ).rowcount
 
     # ------------------------------------------------------------------ internals
@@ -138,11 +165,21 @@ class FailureTable:
 
     def _write(self, conn: sqlite3.Connection, row: FailureRow) -> None:
         values = (
-            row.fingerprint, str(row.category), row.code, row.message, row.subject,
-            row.account_id, row.customer_id, dumps(row.record), str(row.status), row.attempts,
-            ts(row.first_seen), ts(row.last_seen),
+            row.fingerprint,
+            str(row.category),
+            row.code,
+            row.message,
+            row.subject,
+            row.account_id,
+            row.customer_id,
+            dumps(row.record),
+            str(row.status),
+            row.attempts,
+            ts(row.first_seen),
+            ts(row.last_seen),
             ts(row.next_retry) if row.next_retry else None,
-            ts(row.resolved_at) if row.resolved_at else None, int(row.mirrored),
+            ts(row.resolved_at) if row.resolved_at else None,
+            int(row.mirrored),
             int(row.attempted),
         )
         conn.execute(

@@ -29,8 +29,16 @@ class History:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    def finish_run(self, run_id: int, *, status: str, counts: dict[str, Any],
-                   api_calls: dict[str, int], duration_s: float, now: datetime) -> None:
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        counts: dict[str, Any],
+        api_calls: dict[str, int],
+        duration_s: float,
+        now: datetime,
+    ) -> None:
         with transaction(self.db, self.path) as conn:
             cur = conn.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, duration_s = ?, counts = ?, "
@@ -62,8 +70,7 @@ class History:
         ]
 
     def prune_runs(self, conn: Any, before: datetime) -> int:
-        deleted: int = conn.execute("DELETE FROM runs WHERE started_at < ?",
-                                    (ts(before),)).rowcount
+        deleted: int = conn.execute("DELETE FROM runs WHERE started_at < ?", (ts(before),)).rowcount
         return deleted
 
     # ------------------------------------------------------------------ cursors
@@ -102,5 +109,6 @@ class History:
 
     def mark_alert_sent(self, key: str, *, now: datetime) -> None:
         with transaction(self.db, self.path) as conn:
-            conn.execute("INSERT OR REPLACE INTO alert_marks (key, sent_at) VALUES (?, ?)",
-                         (key, ts(now)))
+            conn.execute(
+                "INSERT OR REPLACE INTO alert_marks (key, sent_at) VALUES (?, ?)", (key, ts(now))
+            )

@@ -32,21 +32,37 @@ class Rule:
 
 
 TABLE: tuple[Rule, ...] = (
-    Rule(stripe.RateLimitError, RetryLater, Category.STRIPE,
-         "Stripe rate limit reached ({detail})"),
-    Rule(stripe.APIConnectionError, RetryLater, Category.STRIPE,
-         "cannot reach Stripe ({detail})"),
-    Rule(stripe.AuthenticationError, StopCycle, Category.CONFIGURATION,
-         "Stripe refused the API key ({detail}); check STRIPE_API_KEY"),
-    Rule(stripe.PermissionError, StopCycle, Category.CONFIGURATION,
-         "the Stripe key may not read this ({detail}); give the restricted key read access to "
-         "Customers, Subscriptions, Products, Prices, Coupons and Events"),
-    Rule(stripe.IdempotencyError, RetryLater, Category.STRIPE,
-         "Stripe reported an idempotency conflict ({detail})"),
+    Rule(
+        stripe.RateLimitError, RetryLater, Category.STRIPE, "Stripe rate limit reached ({detail})"
+    ),
+    Rule(stripe.APIConnectionError, RetryLater, Category.STRIPE, "cannot reach Stripe ({detail})"),
+    Rule(
+        stripe.AuthenticationError,
+        StopCycle,
+        Category.CONFIGURATION,
+        "Stripe refused the API key ({detail}); check STRIPE_API_KEY",
+    ),
+    Rule(
+        stripe.PermissionError,
+        StopCycle,
+        Category.CONFIGURATION,
+        "the Stripe key may not read this ({detail}); give the restricted key read access to "
+        "Customers, Subscriptions, Products, Prices, Coupons and Events",
+    ),
+    Rule(
+        stripe.IdempotencyError,
+        RetryLater,
+        Category.STRIPE,
+        "Stripe reported an idempotency conflict ({detail})",
+    ),
     # The caller decides what a refused request means for its record (a per-customer listing
     # refused is a Matching problem of that Account); escaping, it stops the cycle.
-    Rule(stripe.InvalidRequestError, SkipRecord, Category.STRIPE,
-         "Stripe rejected a request ({detail})"),
+    Rule(
+        stripe.InvalidRequestError,
+        SkipRecord,
+        Category.STRIPE,
+        "Stripe rejected a request ({detail})",
+    ),
     Rule(stripe.APIError, RetryLater, Category.STRIPE, "Stripe is unavailable ({detail})"),
     Rule(stripe.StripeError, RetryLater, Category.STRIPE, "Stripe error ({detail})"),
 )
@@ -61,11 +77,17 @@ def translate(exc: BaseException) -> SyncFailure:
         status = exc.http_status
         code = exc.code or (f"HTTP_{status}" if status else type(exc).__name__)
         sentence = rule.say.format(detail=detail)
-        return rule.action(sentence[0].upper() + sentence[1:], category=rule.category,
-                           code=code, http_status=status, request_id=exc.request_id)
+        return rule.action(
+            sentence[0].upper() + sentence[1:],
+            category=rule.category,
+            code=code,
+            http_status=status,
+            request_id=exc.request_id,
+        )
     return RetryLater(
         f"Stripe sent an unexpected reply ({type(exc).__name__}: {str(exc)[:200]})",
-        category=Category.STRIPE, code="UNEXPECTED_RESPONSE",
+        category=Category.STRIPE,
+        code="UNEXPECTED_RESPONSE",
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -61,7 +62,7 @@ class StripeSource:
         self, client: stripe.StripeClient, *, sleep: Callable[[float], None] | None = None
     ):
         self.client = client
-        self._sleep = sleep
+        self._sleep: Callable[[float], None] = sleep or time.sleep
         self._calls: Counter[str] = Counter()
         self._products: dict[str, dict[str, Any]] = {}
         self._coupons: dict[str, dict[str, Any]] = {}
@@ -94,8 +95,11 @@ class StripeSource:
         else:
             for cid in ids:
                 try:
-                    raw[cid] = list(self._list(
-                        "subscriptions", {"customer": cid, "status": "all", "expand": EXPAND}))
+                    raw[cid] = list(
+                        self._list(
+                            "subscriptions", {"customer": cid, "status": "all", "expand": EXPAND}
+                        )
+                    )
                 except SkipRecord as exc:
                     # Stripe refuses to list for an id it rejects (400): that Account's problem.
                     if exc.code == "resource_missing":
@@ -137,8 +141,7 @@ class StripeSource:
             result: dict[str, Any] = errors.call(lambda: fn().to_dict())
             return result
 
-        kwargs = {"sleep": self._sleep} if self._sleep else {}
-        return backoff_call(once, **kwargs)
+        return backoff_call(once, sleep=self._sleep)
 
     def _list(self, resource: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         service = getattr(self.client.v1, resource)
@@ -147,27 +150,32 @@ class StripeSource:
             page_params = {**params, "limit": PAGE}
             if cursor:
                 page_params["starting_after"] = cursor
-            page = self._call(f"GET /v1/{resource}",
-                              lambda p=page_params: service.list(params=p))
+
+            def list_page(p: dict[str, Any] = page_params) -> Any:
+                return service.list(params=p)
+
+            page = self._call(f"GET /v1/{resource}", list_page)
             data = page.get("data", [])
             yield from data
             if not page.get("has_more") or not data:
                 return
             cursor = data[-1]["id"]
 
-    def _retrieve(self, resource: str, obj_id: str,
-                  params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    def _retrieve(
+        self, resource: str, obj_id: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
         service = getattr(self.client.v1, resource)
         try:
-            return self._call(f"GET /v1/{resource}/:id",
-                              lambda: service.retrieve(obj_id, params=params or {}))
+            return self._call(
+                f"GET /v1/{resource}/:id", lambda: service.retrieve(obj_id, params=params or {})
+            )
         except SkipRecord as exc:
             if exc.code == "resource_missing":
                 return None
             raise
 
     # -- catalog: products, coupons, tiers, fetched once per cycle ---------------------------
-    def _load_catalog(self, raw: dict[str, list[dict]]) -> None:
+    def _load_catalog(self, raw: dict[str, list[dict[str, Any]]]) -> None:
         products: set[str] = set()
         coupons: set[str] = set()
         tiered: set[str] = set()
@@ -191,9 +199,12 @@ class StripeSource:
         """Products by id, 100 a call through the list's ``ids`` filter."""
         ordered = sorted(needed)
         for start in range(0, len(ordered), PAGE):
-            chunk = ordered[start:start + PAGE]
-            page = self._call("GET /v1/products", lambda c=chunk: self.client.v1.products.list(
-                params={"ids": c, "limit": PAGE}))
+            chunk = ordered[start : start + PAGE]
+
+            def list_products(c: list[str] = chunk) -> Any:
+                return self.client.v1.products.list(params={"ids": c, "limit": PAGE})
+
+            page = self._call("GET /v1/products", list_products)
             for obj in page.get("data", []):
                 self._products[obj["id"]] = obj
         for product_id in ordered:
@@ -209,7 +220,7 @@ class StripeSource:
             self._coupons[coupon_id] = self._retrieve("coupons", coupon_id) or {"id": coupon_id}
 
     # -- conversion to provider-neutral values ---------------------------------------------
-    def _subscription(self, sub: dict) -> Subscription:
+    def _subscription(self, sub: dict[str, Any]) -> Subscription:
         return Subscription(
             id=sub["id"],
             customer_id=sub["customer"],
@@ -226,7 +237,7 @@ class StripeSource:
             created=_ts(sub.get("created")),
         )
 
-    def _item(self, item: dict) -> Item:
+    def _item(self, item: dict[str, Any]) -> Item:
         return Item(
             id=item["id"],
             price=self._price(item["price"]),
@@ -236,7 +247,7 @@ class StripeSource:
             current_period_end=_ts(item.get("current_period_end")),
         )
 
-    def _price(self, price: dict) -> Price:
+    def _price(self, price: dict[str, Any]) -> Price:
         recurring = price.get("recurring") or {}
         product = price["product"]
         product_id = product if isinstance(product, str) else product["id"]
@@ -268,7 +279,7 @@ class StripeSource:
             nickname=price.get("nickname"),
         )
 
-    def _discounts(self, discounts: list) -> tuple[Coupon, ...]:
+    def _discounts(self, discounts: list[Any]) -> tuple[Coupon, ...]:
         out = []
         for cid in _coupon_ids(discounts):
             c = self._coupons.get(cid)
@@ -286,7 +297,7 @@ class StripeSource:
         return tuple(out)
 
 
-def _coupon_ids(discounts: list) -> list[str]:
+def _coupon_ids(discounts: list[Any]) -> list[str]:
     ids = []
     for d in discounts:
         if isinstance(d, str):
