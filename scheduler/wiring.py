@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import stripe
 
 from sync.cycle import Cycle, Progress
+from sync.incremental import IncrementalCycle
 from sync.ports import Alerter
 from sync.redact import Redactor
 from sync.report import CycleReport
@@ -37,8 +38,15 @@ class Engine:
     alerter: Alerter
     cycle: Cycle
 
-    def run(self, *, dry_run: bool = False, account_id: str | None = None) -> CycleReport:
-        return self.cycle.run(dry_run=dry_run, account_id=account_id)
+    def run(
+        self, *, dry_run: bool = False, account_id: str | None = None, track_events: bool = False
+    ) -> CycleReport:
+        return self.cycle.run(dry_run=dry_run, account_id=account_id, track_events=track_events)
+
+    def run_incremental(self) -> CycleReport:
+        """One incremental cycle; its report's ``needs_full`` says when a full reconcile must
+        run instead (no cursor yet, or one too old to trust)."""
+        return IncrementalCycle(self.cycle).run()
 
     def close(self) -> None:
         self.store.close()

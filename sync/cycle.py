@@ -12,7 +12,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from metadata import schema
@@ -28,8 +28,8 @@ from .core.failures import (
     is_resolved_by,
     needs_recording,
 )
-from .core.mapping import SUBSCRIPTION_KEY, DesiredRecord
-from .core.matching import match_accounts, unknown_customer
+from .core.mapping import SUBSCRIPTION_KEY, DesiredRecord, catalog_ids, cleared_account
+from .core.matching import match_accounts, refused_customer, unknown_customer
 from .errors import SyncFailure
 from .ports import Alerter, BillingSource, CrmGateway, Store, WriteOutcome
 from .report import CycleReport
@@ -42,6 +42,10 @@ SUBSCRIPTION = schema.SUBSCRIPTION.name
 SYNC_ERROR = schema.SYNC_ERROR.name
 # The account-wide subscription total the last full listing saw: what listing all costs.
 TOTAL_CURSOR = "stripe_subscriptions_total"
+# The newest SystemModstamp of the Accounts read: where the next look for link changes starts.
+ACCOUNTS_CURSOR = "salesforce_accounts"
+# How far back an incremental cycle re-reads events (the list is eventually consistent).
+OVERLAP = timedelta(minutes=5)
 PROGRESS_SLICE = 1000  # records per progress step: five collection calls
 
 Progress = Callable[..., None]  # (message, done=None, total=None)
@@ -66,7 +70,15 @@ class Cycle:
         self.progress: Progress = progress or (lambda *_args: None)
 
     # -- the cycle -------------------------------------------------------------------------
-    def run(self, *, dry_run: bool = False, account_id: str | None = None) -> CycleReport:
+    def run(
+        self, *, dry_run: bool = False, account_id: str | None = None, track_events: bool = False
+    ) -> CycleReport:
+        """One full reconcile (or, with ``account_id``, one Account's).
+
+        ``track_events`` (the daemon's reconciles): the billing events of the overlap window
+        are listed before billing state is read, and marked processed once it is written, so
+        the next incremental cycle does not re-read what this one just wrote (one call).
+        """
         now = self.clock()
         report = CycleReport(kind="account" if account_id else "full", started=now, dry_run=dry_run)
         t0 = time.monotonic()
@@ -76,11 +88,13 @@ class Cycle:
         status = "crashed"  # unless the cycle gets to say otherwise
         try:
             try:
-                self._reconcile(report, now, dry_run=dry_run, account_id=account_id)
+                self._reconcile(
+                    report, now, dry_run=dry_run, account_id=account_id, track_events=track_events
+                )
             except SyncFailure as exc:
-                self._stopped(report, exc, now, dry_run=dry_run)
+                self.stopped(report, exc, now, dry_run=dry_run)
             if not dry_run:
-                self._mirror()
+                self.mirror(report)
             status = report.outcome
         finally:
             report.api_calls["salesforce"] = sum(self.gateway.calls.values()) - sf_before
@@ -94,15 +108,20 @@ class Cycle:
                 duration_s=report.duration_s,
                 now=self.clock(),
             )
-        if not dry_run and self.alerter is not None:
+        if not dry_run:
+            self.alert(report)
+        return report
+
+    def alert(self, report: CycleReport) -> None:
+        if self.alerter is not None:
             from .alerts import alert_cycle
 
             alert_cycle(self.alerter, self.store, report, now=self.clock())
-        return report
 
-    def _stopped(
-        self, report: CycleReport, exc: SyncFailure, now: datetime, *, dry_run: bool
+    def stopped(
+        self, report: CycleReport, exc: SyncFailure, now: datetime, *, dry_run: bool = False
     ) -> None:
+        """The cycle cannot go on: say why, and record it as a failure of the cycle."""
         log.error("cycle stopped: %s", exc.message)
         report.stop = Failure(
             exc.category, exc.code or type(exc).__name__, exc.message, CYCLE_SUBJECT
@@ -111,26 +130,64 @@ class Cycle:
             self._record([report.stop], report, now, self._open_by_fingerprint())
 
     def _reconcile(
-        self, report: CycleReport, now: datetime, *, dry_run: bool, account_id: str | None
+        self,
+        report: CycleReport,
+        now: datetime,
+        *,
+        dry_run: bool,
+        account_id: str | None,
+        track_events: bool = False,
     ) -> None:
         gw = self.gateway
+        full = not account_id and not dry_run
+        feed = self.source.changes(now - OVERLAP) if full and track_events else None
         self.progress("reading Salesforce Accounts")
         accounts = gw.read_accounts(account_id)
-        report.accounts_read = len(accounts)
-        report.account_names = {a["Id"]: a.get("Name") or "" for a in accounts}
-        matched, failures = match_accounts(accounts)
-        report.accounts_matched = len(matched)
-        examined: set[str] = {a["Id"] for a in accounts} | {CYCLE_SUBJECT}
-
-        current_subs = {
-            r[SUBSCRIPTION_KEY]: r
-            for r in gw.read_subscriptions(list(matched) if account_id else None)
-        }
+        current = gw.read_subscriptions(
+            [a["Stripe_Customer_Id__c"] for a in accounts if a.get("Stripe_Customer_Id__c")]
+            if account_id
+            else None
+        )
         retry_requested: set[str] = set()
         if not dry_run:
             retry_requested = {
                 r["Fingerprint__c"] for r in gw.read_open_errors() if r.get("Retry_Requested__c")
             }
+        self.sync_accounts(
+            report, now, accounts, current, retry_requested, dry_run=dry_run, full=not account_id
+        )
+        if feed is not None:
+            report.api_calls[self.source.provider] += feed.calls
+        if full and report.stop is None:
+            # Everything that happened before this reconcile started is now in Salesforce:
+            # incremental cycles pick up from here (with their overlap).
+            seen = {h.id: h.created for h in feed.hints} if feed else {}
+            self.store.note_events(seen, {}, now, now=now)
+            stamps = [str(a["SystemModstamp"]) for a in accounts if a.get("SystemModstamp")]
+            if stamps:
+                self.store.set_cursor(ACCOUNTS_CURSOR, max(stamps), now=now)
+
+    def sync_accounts(
+        self,
+        report: CycleReport,
+        now: datetime,
+        accounts: list[dict[str, Any]],
+        current_rows: list[dict[str, Any]],
+        retry_requested: set[str],
+        *,
+        dry_run: bool = False,
+        full: bool,
+    ) -> None:
+        """Match → fetch billing state → map → diff → write → record → resolve, for these
+        Accounts (a full reconcile's all, or an incremental cycle's dirty few)."""
+        linked = [a for a in accounts if a.get("Stripe_Customer_Id__c")]
+        unlinked = [a for a in accounts if not a.get("Stripe_Customer_Id__c")]
+        report.accounts_read += len(accounts)
+        report.account_names.update({a["Id"]: a.get("Name") or "" for a in accounts})
+        matched, failures = match_accounts(linked)
+        report.accounts_matched += len(matched)
+        examined: set[str] = {a["Id"] for a in accounts} | {CYCLE_SUBJECT}
+        current_subs = {r[SUBSCRIPTION_KEY]: r for r in current_rows}
 
         self.progress(f"reading Stripe for {len(matched)} customers")
         expected = self.store.get_cursor(TOTAL_CURSOR)
@@ -139,53 +196,50 @@ class Cycle:
         )
         stats = snapshot.stats
         report.strategy = stats.strategy
-        report.api_calls[self.source.provider] = stats.total_calls
-        if stats.strategy == "list_all" and not account_id and not dry_run:
+        report.api_calls[self.source.provider] = (
+            report.api_calls.get(self.source.provider, 0) + stats.total_calls
+        )
+        if stats.strategy == "list_all" and full and not dry_run:
             self.store.set_cursor(TOTAL_CURSOR, str(stats.subscriptions_listed), now=now)
 
-        desired_accounts: list[DesiredRecord] = []
+        desired_accounts: list[DesiredRecord] = [cleared_account(a, now) for a in unlinked]
         desired_subs: list[DesiredRecord] = []
+        catalog: dict[str, set[str]] = {}
         for customer_id, account in matched.items():
             if customer_id in snapshot.missing:
                 failures.append(unknown_customer(account, customer_id))
                 continue
             if customer_id in snapshot.refused:
-                failures.append(
-                    Failure(
-                        Category.MATCHING,
-                        "CUSTOMER_REFUSED",
-                        f"Stripe refused to list the subscriptions of {customer_id} (linked from "
-                        f"Account '{account.get('Name')}'): {snapshot.refused[customer_id]} Check "
-                        "the ID; the Account is not synced until then.",
-                        account["Id"],
-                        account["Id"],
-                        customer_id,
-                        attempted=False,
-                    )
-                )
+                failures.append(refused_customer(account, customer_id, snapshot.refused))
                 continue
-            mapping = map_customer(
-                customer_id, snapshot.customers.get(customer_id), account["Id"], now
-            )
+            billing = snapshot.customers.get(customer_id)
+            mapping = map_customer(customer_id, billing, account["Id"], now)
             failures.extend(mapping.problems)
             desired_accounts.append(mapping.account)
             desired_subs.extend(mapping.subscriptions)
+            catalog[customer_id] = catalog_ids(billing)
         examined |= {s.key for s in desired_subs}
+        current_accounts = {a["Id"]: a for a in unlinked} | dict(matched)
 
-        account_changes = diff_records(desired_accounts, matched)
+        account_changes = diff_records(desired_accounts, current_accounts)
         sub_changes = diff_records(desired_subs, current_subs)
-        report.accounts_changed = len(account_changes)
-        report.subscriptions_changed = len(sub_changes)
+        report.accounts_changed += len(account_changes)
+        report.subscriptions_changed += len(sub_changes)
+        report.fields_changed += sum(len(c.fields) for c in account_changes + sub_changes)
 
         if dry_run:
             report.changes = sub_changes + account_changes
             return
+        self.store.index_catalog(catalog)
+        self.store.set_links(
+            {a["Id"]: a.get("Stripe_Customer_Id__c") for a in accounts if a["Id"] in examined}
+        )
 
         open_rows = self._requeue(retry_requested, now)
         held = self._held_back(sub_changes + account_changes, open_rows, now)
         sub_todo = [c for c in sub_changes if c.subject not in held]
         acct_todo = [c for c in account_changes if c.subject not in held]
-        report.deferred = len(sub_changes) + len(account_changes) - len(sub_todo) - len(acct_todo)
+        report.deferred += len(sub_changes) + len(account_changes) - len(sub_todo) - len(acct_todo)
 
         # Subscriptions first, sorted by Account, so parent rows lock in a steady order.
         sub_todo.sort(key=lambda c: (str(c.account_id), c.key))
@@ -199,7 +253,7 @@ class Cycle:
         self._record(failures, report, now, open_rows)
         still = {f.fingerprint for f in failures} | set(held.values())
         done = [r.fingerprint for r in open_rows.values() if is_resolved_by(r, examined, still)]
-        report.resolved = len(self.store.resolve_many(done, now=now))
+        report.resolved += len(self.store.resolve_many(done, now=now))
 
     # -- writing ---------------------------------------------------------------------------
     def _write(
@@ -275,7 +329,7 @@ class Cycle:
         if todo:
             report.recorded.extend(self.store.record_many(todo, now=now))
 
-    def _mirror(self) -> None:
+    def mirror(self, report: CycleReport) -> None:
         """Write every failure state Salesforce has not seen yet to Sync_Error__c."""
         rows = self.store.unmirrored()
         if not rows:
@@ -291,13 +345,15 @@ class Cycle:
                 exc.message,
             )
             return
-        for r, res in zip(rows, results, strict=True):
-            if not res.success:
-                log.warning(
-                    "Sync_Error__c for %s not written: %s",
-                    r.fingerprint,
-                    "; ".join(e.message for e in res.errors),
-                )
+        refused = [(r, res) for r, res in zip(rows, results, strict=True) if not res.success]
+        for r, res in refused:
+            # Admins would never see this failure: that is a failure of the run itself.
+            log.error(
+                "Sync_Error__c for %s not written: %s",
+                r.fingerprint,
+                "; ".join(e.message for e in res.errors),
+            )
+        report.mirror_refused = len(refused)
         self.store.mark_mirrored(
             r.fingerprint for r, res in zip(rows, results, strict=True) if res.success
         )

@@ -24,7 +24,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from .cycle import Cycle
+from .cycle import ACCOUNTS_CURSOR, OVERLAP, Cycle
 from .errors import SyncFailure
 from .report import CycleReport
 
@@ -32,10 +32,8 @@ __all__ = ["FANOUT_LIMIT", "MAX_CURSOR_AGE", "OVERLAP", "IncrementalCycle"]
 
 log = logging.getLogger(__name__)
 
-OVERLAP = timedelta(minutes=5)
 MAX_CURSOR_AGE = timedelta(days=27)
 FANOUT_LIMIT = 1000  # customers one catalog change may dirty before a full reconcile is due
-ACCOUNTS_CURSOR = "salesforce_accounts"
 
 
 class IncrementalCycle:
@@ -52,8 +50,10 @@ class IncrementalCycle:
             report.needs_full = "no events cursor yet: the first cycle is a full reconcile"
             return report
         if now - cursor > MAX_CURSOR_AGE:
-            report.needs_full = (f"the events cursor is {(now - cursor).days} days old (Stripe "
-                                 "keeps events 30 days): a full reconcile catches up")
+            report.needs_full = (
+                f"the events cursor is {(now - cursor).days} days old (Stripe "
+                "keeps events 30 days): a full reconcile catches up"
+            )
             return report
         t0 = time.monotonic()
         run_id = store.start_run("incremental", dry_run=False, now=now)
@@ -71,9 +71,14 @@ class IncrementalCycle:
             report.api_calls["salesforce"] = sum(gw.calls.values()) - sf_before
             report.api_calls[source.provider] = report.api_calls.get(source.provider, 0)
             report.duration_s = time.monotonic() - t0
-            store.finish_run(run_id, status=status, counts=report.summary(),
-                             api_calls=report.api_calls, duration_s=report.duration_s,
-                             now=cycle.clock())
+            store.finish_run(
+                run_id,
+                status=status,
+                counts=report.summary(),
+                api_calls=report.api_calls,
+                duration_s=report.duration_s,
+                now=cycle.clock(),
+            )
         cycle.alert(report)
         return report
 
@@ -86,29 +91,46 @@ class IncrementalCycle:
         fresh = [h for h in feed.hints if h.id not in store.seen_events(h.id for h in feed.hints)]
         report.events = len(fresh)
         report.events_other_version = sum(
-            1 for h in fresh if h.api_version and h.api_version != feed.api_version)
+            1 for h in fresh if h.api_version and h.api_version != feed.api_version
+        )
         dirty = {h.customer_id: "billing event" for h in fresh if h.customer_id}
         catalog = {h.catalog_id for h in fresh if h.catalog_id}
         if catalog:
             users = store.customers_using(catalog)
             if len(users) > FANOUT_LIMIT:
-                report.needs_full = (f"{len(catalog)} catalog changes touch {len(users)} "
-                                     "customers: a full reconcile is cheaper")
+                report.needs_full = (
+                    f"{len(catalog)} catalog changes touch {len(users)} "
+                    "customers: a full reconcile is cheaper"
+                )
             dirty |= dict.fromkeys(users - dirty.keys(), "catalog change")
         newest = max((h.created for h in feed.hints), default=cursor)
-        store.note_events({h.id: h.created for h in fresh}, dirty, max(cursor, newest),
-                          now=now, forget_before=max(cursor, newest) - OVERLAP * 3)
+        store.note_events(
+            {h.id: h.created for h in fresh},
+            dirty,
+            max(cursor, newest),
+            now=now,
+            forget_before=max(cursor, newest) - OVERLAP * 3,
+        )
 
         since = store.get_cursor(ACCOUNTS_CURSOR)
         changed = gw.read_changed_accounts(
-            datetime.fromisoformat(since) - OVERLAP if since else cursor - OVERLAP)
-        linked = {a["Stripe_Customer_Id__c"]: "Account link changed" for a in changed
-                  if a.get("Stripe_Customer_Id__c")}
-        cleared = [a for a in changed if not a.get("Stripe_Customer_Id__c")]
-        retry_requested = {r["Fingerprint__c"] for r in gw.read_open_errors()
-                           if r.get("Retry_Requested__c")}
-        queued = {row.customer_id: "retry due" for row in store.due_retries(now)
-                  if row.customer_id}
+            datetime.fromisoformat(since) - OVERLAP if since else cursor - OVERLAP
+        )
+        # Our own writes move SystemModstamp too: only a link that differs from the one last
+        # synced is news (billing changes arrive as events; hand edits wait for the nightly
+        # reconcile, which counts them as drift).
+        known = store.links(a["Id"] for a in changed)
+        moved = [a for a in changed if a.get("Stripe_Customer_Id__c") != known.get(a["Id"])]
+        linked = {
+            a["Stripe_Customer_Id__c"]: "Account link changed"
+            for a in moved
+            if a.get("Stripe_Customer_Id__c")
+        }
+        cleared = [a for a in moved if not a.get("Stripe_Customer_Id__c")]
+        retry_requested = {
+            r["Fingerprint__c"] for r in gw.read_open_errors() if r.get("Retry_Requested__c")
+        }
+        queued = {row.customer_id: "retry due" for row in store.due_retries(now) if row.customer_id}
         for row in store.open_failures():
             if row.fingerprint in retry_requested and row.customer_id:
                 queued[row.customer_id] = "Retry Requested"
@@ -120,14 +142,12 @@ class IncrementalCycle:
         report.dirty = len(todo)
         if todo or cleared:
             accounts = gw.read_accounts_for(sorted(todo)) if todo else []
-            known = {a["Id"] for a in accounts}
-            accounts += [a for a in cleared if a["Id"] not in known]
+            read = {a["Id"] for a in accounts}
+            accounts += [a for a in cleared if a["Id"] not in read]
             current = gw.read_subscriptions(sorted(todo)) if todo else []
-            cycle.sync_accounts(report, now, accounts, current, retry_requested,
-                                full=False)
+            cycle.sync_accounts(report, now, accounts, current, retry_requested, full=False)
         if report.stop is None:
             store.clean(todo)
         stamps = [a.get("SystemModstamp") for a in changed if a.get("SystemModstamp")]
         if stamps:
             store.set_cursor(ACCOUNTS_CURSOR, max(str(s) for s in stamps), now=now)
-

@@ -34,6 +34,13 @@ class CycleReport:
     changes: list[RecordChange] = field(default_factory=list)
     account_names: dict[str, str] = field(default_factory=dict)  # Id -> Name, for display
     stop: Failure | None = None  # what stopped the cycle, if anything did
+    fields_changed: int = 0  # in a full reconcile after incremental ones: the drift
+    mirror_refused: int = 0  # failures Salesforce would not take as Sync_Error__c
+    # incremental cycles
+    needs_full: str | None = None  # why a full reconcile must run instead
+    events: int = 0  # new billing events read
+    events_other_version: int = 0  # of which rendered in another API version than ours
+    dirty: int = 0  # customers re-read
 
     @property
     def stopped(self) -> str | None:
@@ -50,7 +57,7 @@ class CycleReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.stop or sum(self.errors.values()) else 0
+        return 1 if self.stop or self.mirror_refused or sum(self.errors.values()) else 0
 
     @property
     def outcome(self) -> str:
@@ -73,4 +80,10 @@ class CycleReport:
             "stripe_strategy": self.strategy,
             "duration_s": round(self.duration_s, 3),
             "stopped": self.stopped,
+            "fields_changed": self.fields_changed,
+            "sync_errors_refused": self.mirror_refused,
+            "needs_full": self.needs_full,
+            "events": self.events,
+            "events_other_api_version": self.events_other_version,
+            "customers_reread": self.dirty,
         }

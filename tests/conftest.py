@@ -22,15 +22,22 @@ class World:
     conn: SalesforceConnection
     env: dict[str, str]
 
-    def cycle(self, clock=None, progress=None, alerter=None, **kwargs):
+    def engine(self, clock=None, progress=None, alerter=None, read_only=False):
         from scheduler.wiring import build_engine
         from sync.slack import NullAlerter
 
-        with build_engine(self.settings, stripe_client=self.stripe, salesforce=self.conn,
-                          alerter=alerter or NullAlerter(), sleep=lambda _s: None,
-                          progress=progress, read_only=kwargs.get("dry_run", False),
-                          **({"clock": clock} if clock else {})) as engine:
+        return build_engine(self.settings, stripe_client=self.stripe, salesforce=self.conn,
+                            alerter=alerter or NullAlerter(), sleep=lambda _s: None,
+                            progress=progress, read_only=read_only,
+                            **({"clock": clock} if clock else {}))
+
+    def cycle(self, clock=None, progress=None, alerter=None, **kwargs):
+        with self.engine(clock, progress, alerter, kwargs.get("dry_run", False)) as engine:
             return engine.run(**kwargs)
+
+    def incremental(self, clock=None, alerter=None):
+        with self.engine(clock, None, alerter) as engine:
+            return engine.run_incremental()
 
     def link(self, name: str, customer_id: str) -> str:
         return self.sf_standin.org.insert("Account", {"Name": name,

@@ -317,7 +317,12 @@ def test_account_option_limits_the_cycle_to_one_account(shop):
     result = subprocess.run([sys.executable, "-m", "scheduler.cli", "sync", "--account",
                              "001000000000000AAA"], env=env, capture_output=True, text=True,
                             timeout=120)
-    assert result.returncode == 1 and "no Account with Id 001000000000000AAA" in result.stderr
+    assert result.returncode == 2 and "no Account with Id 001000000000000AAA" in result.stderr
+    assert world.sync_errors() == []  # a usage error records nothing
+    result = subprocess.run([sys.executable, "-m", "scheduler.cli", "sync", "--account",
+                             "bogus"], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "'bogus' is not a Salesforce Account Id" in result.stderr
 
 
 def test_slack_hears_once_per_new_failure_kind_never_per_record(world):

@@ -1,9 +1,11 @@
-"""``billing-sync sync``: run one full reconcile and print what it did."""
+"""``billing-sync sync``: run one cycle (a full reconcile, or ``--incremental``) and print
+what it did. Holds the runner lock for the cycle, so it never runs beside the daemon."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any, TextIO
 
@@ -12,7 +14,12 @@ from sync.core.diff import RecordChange
 from sync.report import CycleReport
 
 NAME = "sync"
-HELP = "Run one full sync cycle: Stripe billing state → Salesforce Accounts and Subscriptions."
+HELP = (
+    "Run one sync cycle: Stripe billing state → Salesforce Accounts and Subscriptions "
+    "(a full reconcile, or --incremental)."
+)
+# A Salesforce Account Id: 15 or 18 characters, key prefix 001.
+ACCOUNT_ID = re.compile(r"001[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?")
 
 __all__ = ["HELP", "NAME", "TerminalProgress", "configure", "print_report", "run"]
 
@@ -26,26 +33,70 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--account", metavar="ID", help="limit the cycle to one Salesforce Account Id"
     )
+    parser.add_argument(
+        "--incremental",
+        action="store_true",
+        help="only what changed since the last cycle (billing events, Account links, due "
+        "retries); runs a full reconcile when there is no usable events cursor yet",
+    )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait for another running billing-sync (the daemon) instead of exiting 2",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from scheduler.runlock import LockHeld, RunnerLock
     from scheduler.wiring import build_engine
 
+    if args.account is not None and not ACCOUNT_ID.fullmatch(args.account):
+        print(
+            f"billing-sync: --account: {args.account!r} is not a Salesforce Account Id "
+            "(15 or 18 letters and digits starting with 001)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.incremental and (args.account or args.dry_run):
+        print(
+            "billing-sync: --incremental cannot be combined with --account or --dry-run",
+            file=sys.stderr,
+        )
+        return 2
+    settings = ctx.settings
     show = sys.stderr.isatty() and not args.json
-    with build_engine(
-        ctx.settings,
-        stripe_client=ctx.stripe(),
-        salesforce=ctx.salesforce(),
-        redactor=ctx.redactor,
-        read_only=args.dry_run,
-        progress=TerminalProgress(sys.stderr) if show else None,
-    ) as engine:
-        report = engine.run(dry_run=args.dry_run, account_id=args.account)
+    lock = None
+    if not args.dry_run:  # a dry run writes nothing, so it may run beside anything
+        lock = RunnerLock(settings.db_path, command="sync")
+        try:
+            lock.acquire(wait=args.wait)
+        except LockHeld as exc:
+            print(f"billing-sync: {exc}; try again later or pass --wait", file=sys.stderr)
+            return 2
+    try:
+        with build_engine(
+            settings,
+            stripe_client=ctx.stripe(),
+            salesforce=ctx.salesforce(),
+            redactor=ctx.redactor,
+            read_only=args.dry_run,
+            progress=TerminalProgress(sys.stderr) if show else None,
+        ) as engine:
+            if args.incremental:
+                report = engine.run_incremental()
+                if report.needs_full:
+                    print(f"billing-sync: {report.needs_full}", file=sys.stderr)
+                    report = engine.run(track_events=True)
+            else:
+                report = engine.run(dry_run=args.dry_run, account_id=args.account)
+    finally:
+        if lock is not None:
+            lock.release()
     print_report(ctx, report, as_json=args.json)
     if args.account and not report.accounts_read and not report.stopped:
         print(f"billing-sync: no Account with Id {args.account}", file=sys.stderr)
-        return 1
+        return 2
     return report.exit_code
 
 

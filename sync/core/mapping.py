@@ -54,6 +54,8 @@ __all__ = [
     "SUBSCRIPTION_STAMP",
     "CustomerMapping",
     "DesiredRecord",
+    "catalog_ids",
+    "cleared_account",
     "interval_label",
     "join_within",
     "map_account",
@@ -71,6 +73,13 @@ ACCOUNT_STAMP = "Last_Billing_Sync__c"
 SUBSCRIPTION_STAMP = "Last_Synced__c"
 RENEWING_STATUSES = frozenset({"active", "past_due", "trialing", "unpaid"})
 ELLIPSIS = "…"
+ACCOUNT_BILLING_FIELDS = (
+    "Billing_Status__c",
+    "Billing_Plan__c",
+    "MRR__c",
+    "Billing_Currency__c",
+    "Renewal_Date__c",
+)
 
 
 @dataclass(frozen=True)
@@ -310,3 +319,26 @@ def map_customer(
         else tuple(map_subscription(s, account_id, now) for s in customer.subscriptions)
     )
     return CustomerMapping(account, subscriptions, problems)
+
+
+def cleared_account(account: Mapping[str, Any], now: datetime) -> DesiredRecord:
+    """An Account whose billing link was cleared: its billing fields are emptied (they would
+    otherwise go on showing a customer it is no longer linked to)."""
+    fields = {f: None for f in ACCOUNT_BILLING_FIELDS}
+    return DesiredRecord(
+        ACCOUNT, str(account["Id"]), fields, {ACCOUNT_STAMP: now}, account_id=str(account["Id"])
+    )
+
+
+def catalog_ids(customer: Customer | None) -> set[str]:
+    """The products, prices and coupons a customer's subscriptions use: what a catalog change
+    (a product renamed, a coupon deleted) must re-read."""
+    if customer is None:
+        return set()
+    out: set[str] = set()
+    for sub in customer.subscriptions:
+        out |= {c.id for c in sub.discounts}
+        for item in sub.items:
+            out |= {item.price.id, item.price.product_id, *(c.id for c in item.discounts)}
+    out.discard("")
+    return out

@@ -15,7 +15,7 @@ from metadata.schema import Category
 
 from .failures import Failure
 
-__all__ = ["CUSTOMER_ID", "match_accounts", "unknown_customer"]
+__all__ = ["CUSTOMER_ID", "match_accounts", "refused_customer", "unknown_customer"]
 
 CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]{1,250}")
 
@@ -42,6 +42,21 @@ def unknown_customer(account: Mapping[str, Any], customer_id: str) -> Failure:
         f"Stripe has no customer {customer_id} (linked from Account "
         f"'{account.get('Name')}'). Check the ID for typos or a test/live mix-up; "
         "the Account is not synced until then.",
+    )
+
+
+def refused_customer(
+    account: Mapping[str, Any], customer_id: str, reasons: Mapping[str, str]
+) -> Failure:
+    """The billing system refused to read the customer an Account names (a 400 for an id it
+    rejects): that Account's problem, not the cycle's."""
+    return _problem(
+        account["Id"],
+        customer_id,
+        "CUSTOMER_REFUSED",
+        f"Stripe refused to list the subscriptions of {customer_id} (linked from Account "
+        f"'{account.get('Name')}'): {reasons[customer_id]} Check the ID; the Account is not "
+        "synced until then.",
     )
 
 

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from simple_salesforce.api import Salesforce
@@ -65,6 +66,10 @@ def _soql_fields(sobject: str, extra: Sequence[str]) -> str:
     return ", ".join(names)
 
 
+_ACCOUNT_FIELDS = _soql_fields("Account", ["Id", "Name", "Stripe_Customer_Id__c", "SystemModstamp"])
+IN_CHUNK = 500
+
+
 class SalesforceGateway:
     def __init__(self, sf: Salesforce, *, sleep: Callable[[float], None] | None = None):
         self.sf = sf
@@ -73,11 +78,29 @@ class SalesforceGateway:
 
     # -- reads -----------------------------------------------------------------------------
     def read_accounts(self, account_id: str | None = None) -> list[Row]:
-        fields = _soql_fields("Account", ["Id", "Name", "Stripe_Customer_Id__c"])
+        fields = _ACCOUNT_FIELDS
         if account_id:
             soql = format_soql(f"SELECT {fields} FROM Account WHERE Id = {{}}", account_id)
         else:
             soql = f"SELECT {fields} FROM Account WHERE Stripe_Customer_Id__c != null ORDER BY Id"
+        return list(self._query(soql))
+
+    def read_accounts_for(self, customer_ids: Iterable[str]) -> list[Row]:
+        """The Accounts linked to these customers (an incremental cycle's dirty set)."""
+        return self._in_chunks(
+            f"SELECT {_ACCOUNT_FIELDS} FROM Account WHERE Stripe_Customer_Id__c IN {{}} "
+            "ORDER BY Id",
+            customer_ids,
+        )
+
+    def read_changed_accounts(self, since: datetime) -> list[Row]:
+        """Accounts modified since ``since`` that are, or were, linked to a customer: a link
+        set, changed or cleared (``SystemModstamp`` is indexed)."""
+        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        soql = (
+            f"SELECT {_ACCOUNT_FIELDS} FROM Account WHERE SystemModstamp >= {stamp} AND "
+            "(Stripe_Customer_Id__c != null OR Last_Billing_Sync__c != null) ORDER BY Id"
+        )
         return list(self._query(soql))
 
     def read_subscriptions(self, customer_ids: Iterable[str] | None = None) -> list[Row]:
@@ -86,14 +109,18 @@ class SalesforceGateway:
         if customer_ids is None:
             soql = f"SELECT {fields} FROM {sub.name} ORDER BY Id"
             return list(self._query(soql))
-        ids = sorted(set(customer_ids))
-        if not ids:
-            return []
-        soql = format_soql(
+        return self._in_chunks(
             f"SELECT {fields} FROM {sub.name} WHERE Stripe_Customer_Id__c IN {{}} ORDER BY Id",
-            ids,
+            customer_ids,
         )
-        return list(self._query(soql))
+
+    def _in_chunks(self, template: str, values: Iterable[str]) -> list[Row]:
+        # A SOQL statement may be at most 100,000 characters: a few hundred ids a query.
+        ids = sorted(set(values))
+        rows: list[Row] = []
+        for start in range(0, len(ids), IN_CHUNK):
+            rows.extend(self._query(format_soql(template, ids[start : start + IN_CHUNK])))
+        return rows
 
     def read_open_errors(self) -> list[Row]:
         err = schema.SYNC_ERROR

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import random
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from ..core.failures import Failure, FailureRow
 from ..redact import Redactor
 from ..retry import retry_delay
+from .changes import Changes
 from .database import SCHEMA_VERSION, StoreError, connect, transaction, ts
 from .failures import FailureTable
 from .history import History
@@ -65,6 +66,7 @@ class StateStore:
             lambda attempts: retry_delay(attempts, rand=rand),
         )
         self._history = History(self.db, self.path)
+        self._changes = Changes(self.db, self.path)
 
     @_locked
     def close(self) -> None:
@@ -204,3 +206,68 @@ class StateStore:
     @_locked
     def mark_alert_sent(self, key: str, *, now: datetime) -> None:
         self._history.mark_alert_sent(key, now=now)
+
+    # ------------------------------------------------------------------ incremental memory
+
+    @_locked
+    def events_cursor(self) -> datetime | None:
+        return self._changes.events_cursor()
+
+    @_locked
+    def set_events_cursor(self, cursor: datetime, *, now: datetime) -> None:
+        self._changes.set_events_cursor(cursor, now=now)
+
+    @_locked
+    def seen_events(self, ids: Iterable[str]) -> set[str]:
+        return self._changes.seen_events(ids)
+
+    @_locked
+    def note_events(
+        self,
+        events: Mapping[str, datetime],
+        dirty: Mapping[str, str],
+        cursor: datetime | None,
+        *,
+        now: datetime,
+        forget_before: datetime | None = None,
+    ) -> None:
+        self._changes.note_events(events, dirty, cursor, now=now, forget_before=forget_before)
+
+    @_locked
+    def dirty(self) -> dict[str, str]:
+        return self._changes.dirty()
+
+    @_locked
+    def clean(self, customer_ids: Iterable[str]) -> None:
+        self._changes.clean(customer_ids)
+
+    @_locked
+    def index_catalog(self, uses: Mapping[str, Iterable[str]]) -> None:
+        if not self.read_only:
+            self._changes.index_catalog(uses)
+
+    @_locked
+    def customers_using(self, items: Iterable[str]) -> set[str]:
+        return self._changes.customers_using(items)
+
+    @_locked
+    def links(self, account_ids: Iterable[str]) -> dict[str, str]:
+        return self._changes.links(account_ids)
+
+    @_locked
+    def set_links(self, links: Mapping[str, str | None]) -> None:
+        if not self.read_only:
+            self._changes.set_links(links)
+
+    @_locked
+    def get_flag(self, name: str) -> str | None:
+        return self._changes.get_flag(name)
+
+    @_locked
+    def set_flag(self, name: str, value: str | None, *, now: datetime | None = None) -> None:
+        self._changes.set_flag(name, value, now=now or self._clock())
+
+    @_locked
+    def mark_interrupted(self, *, now: datetime) -> int:
+        """Runs left ``running`` by a process that died: they are ``interrupted``."""
+        return self._history.mark_interrupted(now=now)

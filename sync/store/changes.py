@@ -32,28 +32,39 @@ class Changes:
         wanted = list(ids)
         found: set[str] = set()
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+            chunk = wanted[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
             rows = self.db.query(f"SELECT id FROM events_seen WHERE id IN ({marks})", chunk)
             found |= {r["id"] for r in rows}
         return found
 
-    def note_events(self, events: Mapping[str, datetime], dirty: Mapping[str, str],
-                    cursor: datetime | None, *, now: datetime,
-                    forget_before: datetime | None = None) -> None:
+    def note_events(
+        self,
+        events: Mapping[str, datetime],
+        dirty: Mapping[str, str],
+        cursor: datetime | None,
+        *,
+        now: datetime,
+        forget_before: datetime | None = None,
+    ) -> None:
         """In one transaction: the events processed (id → created), the customers they made
         dirty (customer id → why), the new cursor; events older than ``forget_before`` are
         forgotten (they can no longer come back inside the overlap window)."""
         with transaction(self.db, self.path) as conn:
-            conn.executemany("INSERT OR IGNORE INTO events_seen (id, created) VALUES (?, ?)",
-                             [(i, ts(c)) for i, c in events.items()])
+            conn.executemany(
+                "INSERT OR IGNORE INTO events_seen (id, created) VALUES (?, ?)",
+                [(i, ts(c)) for i, c in events.items()],
+            )
             conn.executemany(
                 "INSERT OR IGNORE INTO dirty_customers (customer_id, reason, since) "
-                "VALUES (?, ?, ?)", [(c, why, ts(now)) for c, why in dirty.items()])
+                "VALUES (?, ?, ?)",
+                [(c, why, ts(now)) for c, why in dirty.items()],
+            )
             if cursor is not None:
                 conn.execute(
                     "INSERT OR REPLACE INTO cursors (name, value, updated_at) VALUES (?, ?, ?)",
-                    (EVENTS_CURSOR, ts(cursor), ts(now)))
+                    (EVENTS_CURSOR, ts(cursor), ts(now)),
+                )
             if forget_before is not None:
                 conn.execute("DELETE FROM events_seen WHERE created < ?", (ts(forget_before),))
 
@@ -65,36 +76,66 @@ class Changes:
         self.note_events({}, {}, cursor, now=now)
 
     def dirty(self) -> dict[str, str]:
-        return {r["customer_id"]: r["reason"]
-                for r in self.db.query("SELECT customer_id, reason FROM dirty_customers")}
+        return {
+            r["customer_id"]: r["reason"]
+            for r in self.db.query("SELECT customer_id, reason FROM dirty_customers")
+        }
 
     def clean(self, customer_ids: Iterable[str]) -> None:
         with transaction(self.db, self.path) as conn:
-            conn.executemany("DELETE FROM dirty_customers WHERE customer_id = ?",
-                             [(c,) for c in customer_ids])
+            conn.executemany(
+                "DELETE FROM dirty_customers WHERE customer_id = ?", [(c,) for c in customer_ids]
+            )
 
     # ------------------------------------------------------------------ catalog index
 
     def index_catalog(self, uses: Mapping[str, Iterable[str]]) -> None:
         """Replace, for each customer in ``uses``, the catalog ids its subscriptions use."""
         with transaction(self.db, self.path) as conn:
-            conn.executemany("DELETE FROM customer_catalog WHERE customer_id = ?",
-                             [(c,) for c in uses])
+            conn.executemany(
+                "DELETE FROM customer_catalog WHERE customer_id = ?", [(c,) for c in uses]
+            )
             conn.executemany(
                 "INSERT OR IGNORE INTO customer_catalog (customer_id, item) VALUES (?, ?)",
-                [(c, item) for c, items in uses.items() for item in set(items)])
+                [(c, item) for c, items in uses.items() for item in set(items)],
+            )
 
     def customers_using(self, items: Iterable[str]) -> set[str]:
         wanted = list(items)
         found: set[str] = set()
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+            chunk = wanted[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
             rows = self.db.query(
-                f"SELECT DISTINCT customer_id FROM customer_catalog WHERE item IN ({marks})",
-                chunk)
+                f"SELECT DISTINCT customer_id FROM customer_catalog WHERE item IN ({marks})", chunk
+            )
             found |= {r["customer_id"] for r in rows}
         return found
+
+    # ------------------------------------------------------------------ links
+
+    def links(self, account_ids: Iterable[str]) -> dict[str, str]:
+        """The customer each Account was linked to when last synced."""
+        wanted = list(account_ids)
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.db.query(
+                f"SELECT account_id, customer_id FROM links WHERE account_id IN ({marks})", chunk
+            )
+            found |= {r["account_id"]: r["customer_id"] for r in rows}
+        return found
+
+    def set_links(self, links: Mapping[str, str | None]) -> None:
+        with transaction(self.db, self.path) as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO links (account_id, customer_id) VALUES (?, ?)",
+                [(a, c) for a, c in links.items() if c],
+            )
+            conn.executemany(
+                "DELETE FROM links WHERE account_id = ?", [(a,) for a, c in links.items() if not c]
+            )
 
     # ------------------------------------------------------------------ flags
 
@@ -107,5 +148,7 @@ class Changes:
             if value is None:
                 conn.execute("DELETE FROM flags WHERE name = ?", (name,))
             else:
-                conn.execute("INSERT OR REPLACE INTO flags (name, value, updated_at) "
-                             "VALUES (?, ?, ?)", (name, value, ts(now)))
+                conn.execute(
+                    "INSERT OR REPLACE INTO flags (name, value, updated_at) VALUES (?, ?, ?)",
+                    (name, value, ts(now)),
+                )

@@ -24,7 +24,7 @@ import sqlite_utils
 
 __all__ = ["SCHEMA_VERSION", "StoreError", "connect", "dt", "dumps", "transaction", "ts"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 15_000
 
 
@@ -190,7 +190,26 @@ def _v2(db: sqlite_utils.Database) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS idx_failures_subject ON failures (subject)")
 
 
-_MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2)
+def _v3(db: sqlite_utils.Database) -> None:
+    """The incremental cycle's memory: events processed, customers to re-read, which catalog
+    items each customer uses; and flags (pause)."""
+    conn = db.conn
+    conn.execute("CREATE TABLE events_seen (id TEXT PRIMARY KEY, created TEXT NOT NULL)")
+    conn.execute("CREATE INDEX idx_events_seen_created ON events_seen (created)")
+    conn.execute(
+        "CREATE TABLE dirty_customers (customer_id TEXT PRIMARY KEY, reason TEXT NOT NULL, "
+        "since TEXT NOT NULL)"
+    )
+    conn.execute(
+        "CREATE TABLE customer_catalog (customer_id TEXT NOT NULL, item TEXT NOT NULL, "
+        "PRIMARY KEY (customer_id, item))"
+    )
+    conn.execute("CREATE INDEX idx_customer_catalog_item ON customer_catalog (item)")
+    conn.execute("CREATE TABLE flags (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT)")
+    conn.execute("CREATE TABLE links (account_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL)")
+
+
+_MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
 
 
 def _migrate(db: sqlite_utils.Database, version: int) -> None:

@@ -69,6 +69,14 @@ class History:
             for r in rows
         ]
 
+    def mark_interrupted(self, *, now: datetime) -> int:
+        with transaction(self.db, self.path) as conn:
+            changed: int = conn.execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'",
+                (ts(now),),
+            ).rowcount
+        return changed
+
     def prune_runs(self, conn: Any, before: datetime) -> int:
         deleted: int = conn.execute("DELETE FROM runs WHERE started_at < ?", (ts(before),)).rowcount
         return deleted

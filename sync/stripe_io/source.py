@@ -23,9 +23,20 @@ from typing import Any
 import stripe
 
 from ..errors import SkipRecord
-from ..model import BillingSnapshot, Coupon, Customer, FetchStats, Item, Price, Subscription, Tier
+from ..model import (
+    BillingSnapshot,
+    ChangeFeed,
+    Coupon,
+    Customer,
+    FetchStats,
+    Item,
+    Price,
+    Subscription,
+    Tier,
+)
 from ..retry import backoff_call
 from . import errors
+from .events import EVENT_TYPES, hints
 
 __all__ = ["StripeSource", "choose_strategy"]
 
@@ -72,6 +83,13 @@ class StripeSource:
     def begin_cycle(self) -> None:
         """Forget the catalog: a long-running daemon must see a renamed product next cycle."""
         self._products, self._coupons, self._tiers = {}, {}, {}
+
+    def changes(self, since: datetime) -> ChangeFeed:
+        """Events created at or after ``since``, as hints (ids only, never billing values)."""
+        self._calls = Counter()
+        params = {"types": list(EVENT_TYPES), "created": {"gte": int(since.timestamp())}}
+        found = tuple(hints(self._list("events", params)))
+        return ChangeFeed(found, sum(self._calls.values()), stripe.api_version)
 
     def fetch(
         self, customer_ids: Iterable[str], *, expected_subscriptions: int | None = None
