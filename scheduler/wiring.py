@@ -69,9 +69,11 @@ def build_engine(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Callable[[float], None] | None = None,
     progress: Progress | None = None,
+    halt: Callable[[], str | None] | None = None,
 ) -> Engine:
     """The engine for ``settings``. ``read_only`` opens the store without writing it (a dry
-    run); ``sleep`` replaces the in-cycle backoff's sleep (tests)."""
+    run); ``sleep`` replaces the in-cycle backoff's sleep (tests); ``halt`` is asked before
+    every write call for a reason to stop writing (the daemon's signals and deadline)."""
     source = StripeSource(stripe_client, sleep=sleep)
     gateway = SalesforceGateway(salesforce.sf, sleep=sleep)
     store = StateStore(
@@ -82,6 +84,12 @@ def build_engine(
     )
     chosen = alerter if alerter is not None else build_alerter(settings)
     cycle = Cycle(
-        source=source, gateway=gateway, store=store, alerter=chosen, clock=clock, progress=progress
+        source=source,
+        gateway=gateway,
+        store=store,
+        alerter=chosen,
+        clock=clock,
+        progress=progress,
+        halt=halt,
     )
     return Engine(source, gateway, store, chosen, cycle)

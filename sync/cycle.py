@@ -34,7 +34,7 @@ from .errors import SyncFailure
 from .ports import Alerter, BillingSource, CrmGateway, Store, WriteOutcome
 from .report import CycleReport
 
-__all__ = ["Cycle", "CycleReport"]
+__all__ = ["Cycle", "CycleReport", "Halted"]
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,16 @@ TOTAL_CURSOR = "stripe_subscriptions_total"
 ACCOUNTS_CURSOR = "salesforce_accounts"
 # How far back an incremental cycle re-reads events (the list is eventually consistent).
 OVERLAP = timedelta(minutes=5)
-PROGRESS_SLICE = 1000  # records per progress step: five collection calls
+# Records per write step: one collection call, so a stop request (SIGTERM, the cycle's
+# deadline) is honoured after at most one more call.
+WRITE_SLICE = 200
 
 Progress = Callable[..., None]  # (message, done=None, total=None)
+
+
+class Halted(Exception):
+    """Writing stops at once on request (a signal, the cycle's deadline): not a failure. What
+    was written is recorded; what was not is left for the next cycle."""
 
 
 class Cycle:
@@ -61,6 +68,7 @@ class Cycle:
         alerter: Alerter | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         progress: Progress | None = None,
+        halt: Callable[[], str | None] | None = None,
     ):
         self.source = source
         self.gateway = gateway
@@ -68,6 +76,8 @@ class Cycle:
         self.alerter = alerter
         self.clock = clock
         self.progress: Progress = progress or (lambda *_args: None)
+        # Asked before every write call: a reason to stop writing now (a signal, a deadline).
+        self.halt: Callable[[], str | None] = halt or (lambda: None)
 
     # -- the cycle -------------------------------------------------------------------------
     def run(
@@ -93,6 +103,8 @@ class Cycle:
                 )
             except SyncFailure as exc:
                 self.stopped(report, exc, now, dry_run=dry_run)
+            except Halted as exc:
+                report.halted = str(exc)
             if not dry_run:
                 self.mirror(report)
             status = report.outcome
@@ -246,7 +258,7 @@ class Cycle:
         acct_todo.sort(key=lambda c: str(c.record_id))
         try:
             self._write(sub_todo, acct_todo, failures, report)
-        except SyncFailure:
+        except (SyncFailure, Halted):
             # Stopped mid-write: what the earlier batches refused is recorded all the same.
             self._record(failures, report, now, open_rows)
             raise
@@ -274,8 +286,11 @@ class Cycle:
         )
         for todo, write in writers:
             # Slices of several collection calls, so a long write phase can report progress.
-            for start in range(0, len(todo), PROGRESS_SLICE):
-                part = todo[start : start + PROGRESS_SLICE]
+            for start in range(0, len(todo), WRITE_SLICE):
+                reason = self.halt()
+                if reason:
+                    raise Halted(reason)
+                part = todo[start : start + WRITE_SLICE]
                 results = write([c.payload() for c in part])
                 for change, result in zip(part, results, strict=True):
                     if result.success:

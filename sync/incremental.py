@@ -24,7 +24,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from .cycle import ACCOUNTS_CURSOR, OVERLAP, Cycle
+from .cycle import ACCOUNTS_CURSOR, OVERLAP, Cycle, Halted
 from .errors import SyncFailure
 from .report import CycleReport
 
@@ -65,6 +65,8 @@ class IncrementalCycle:
                 self._tick(report, now, cursor)
             except SyncFailure as exc:
                 cycle.stopped(report, exc, now)
+            except Halted as exc:
+                report.halted = str(exc)
             cycle.mirror(report)
             status = report.outcome
         finally:
@@ -146,7 +148,7 @@ class IncrementalCycle:
             accounts += [a for a in cleared if a["Id"] not in read]
             current = gw.read_subscriptions(sorted(todo)) if todo else []
             cycle.sync_accounts(report, now, accounts, current, retry_requested, full=False)
-        if report.stop is None:
+        if report.stop is None and report.halted is None:
             store.clean(todo)
         stamps = [a.get("SystemModstamp") for a in changed if a.get("SystemModstamp")]
         if stamps:

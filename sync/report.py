@@ -34,6 +34,7 @@ class CycleReport:
     changes: list[RecordChange] = field(default_factory=list)
     account_names: dict[str, str] = field(default_factory=dict)  # Id -> Name, for display
     stop: Failure | None = None  # what stopped the cycle, if anything did
+    halted: str | None = None  # why writing stopped early on request (signal, deadline)
     fields_changed: int = 0  # in a full reconcile after incremental ones: the drift
     mirror_refused: int = 0  # failures Salesforce would not take as Sync_Error__c
     # incremental cycles
@@ -61,7 +62,11 @@ class CycleReport:
 
     @property
     def outcome(self) -> str:
-        return "stopped" if self.stop else ("failures" if self.exit_code else "ok")
+        if self.stop:
+            return "stopped"
+        if self.halted:
+            return "halted"
+        return "failures" if self.exit_code else "ok"
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -80,6 +85,7 @@ class CycleReport:
             "stripe_strategy": self.strategy,
             "duration_s": round(self.duration_s, 3),
             "stopped": self.stopped,
+            "halted": self.halted,
             "fields_changed": self.fields_changed,
             "sync_errors_refused": self.mirror_refused,
             "needs_full": self.needs_full,
