@@ -69,7 +69,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     try:
         return int(args._run(args, ctx))
     except ConfigError as exc:
-        print(f"billing-sync: configuration error: {exc}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"billing-sync: configuration error: {redactor.text(problem)}", file=sys.stderr)
         return EXIT_USAGE
     except StoreError as exc:
         print(f"billing-sync: local state file: {redactor.text(str(exc))}", file=sys.stderr)

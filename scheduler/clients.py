@@ -23,7 +23,7 @@ from sync.errors import StopCycle
 from sync.ports import Alerter
 from sync.salesforce_io.errors import login_refused, unreachable
 
-from .settings import Settings
+from .settings import ConfigError, Settings
 
 __all__ = ["SalesforceConnection", "build_alerter", "build_salesforce", "build_stripe"]
 
@@ -82,6 +82,12 @@ class TokenSource:
         url = f"{s.salesforce_login_url}/services/oauth2/token"
         try:
             resp = self.http.post(url, data=form, timeout=SALESFORCE_TIMEOUT)
+        except requests.exceptions.SSLError:
+            raise ConfigError(
+                f"SALESFORCE_CA_BUNDLE: the certificate of {s.salesforce_login_url} does not "
+                f"verify against {s.salesforce_ca_bundle or 'the system CA certificates'}; set "
+                "SALESFORCE_CA_BUNDLE to the CA file that signed it"
+            ) from None
         except requests.RequestException as exc:
             raise unreachable(f"Salesforce login at {s.salesforce_login_url}", exc) from None
         try:
@@ -100,7 +106,8 @@ class TokenSource:
         claims = {
             "iss": s.salesforce_client_id,
             "sub": s.salesforce_username,
-            "aud": s.salesforce_login_url,
+            # Salesforce's login or test host, never the My Domain the request is posted to.
+            "aud": s.salesforce_jwt_audience,
             "exp": int(time.time()) + JWT_LIFETIME,
         }
         key = s.salesforce_private_key_file.read_bytes()

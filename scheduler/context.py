@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
@@ -17,7 +18,16 @@ if TYPE_CHECKING:  # the clients' libraries are heavy: load them only for comman
 
     from .clients import SalesforceConnection
 
-__all__ = ["Context", "format_table", "show_value"]
+__all__ = ["Context", "format_table", "printable", "show_value"]
+
+
+# Control characters (terminal escapes) from data we print — product or customer names come
+# from Stripe — could rewrite the operator's screen: they are dropped; newlines and tabs stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    return _CONTROL.sub("", text)
 
 
 def show_value(value: Any) -> str:
@@ -76,7 +86,7 @@ class Context:
         return build_stripe(self.settings)
 
     def out(self, text: str = "") -> None:
-        print(self.redactor.text(text), file=self.stdout, flush=True)
+        print(printable(self.redactor.text(text)), file=self.stdout, flush=True)
 
     @staticmethod
     def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -1,7 +1,8 @@
 """Configuration: the one module that reads the environment and the optional TOML file.
 
-Everything is validated here, once, at start. A bad value raises ConfigError with one line
-that names the setting and says what is expected; the CLI turns it into exit code 2.
+Everything is validated here, once, at start. Every problem found is reported at once, one
+line each naming the setting and saying what is expected (``ConfigError.problems``); the CLI
+turns them into exit code 2.
 Secret values are wrapped in Secret so no repr, log line or error message can show them.
 """
 
@@ -9,14 +10,16 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from metadata import schema
+
+from .setting_values import ConfigError, Problems, Secret, file_setting, url_setting
 
 __all__ = ["ConfigError", "Secret", "Settings", "load_settings"]
 
@@ -40,39 +43,13 @@ KNOWN = (
     "SALESFORCE_ACCESS_TOKEN",
     "SALESFORCE_API_VERSION",
     "SALESFORCE_CA_BUNDLE",
+    "SALESFORCE_AUTH",
+    "SALESFORCE_JWT_AUDIENCE",
     "SLACK_WEBHOOK_URL",
     "SLACK_BOT_TOKEN",
     "SLACK_CHANNEL",
     "BILLING_SYNC_DB",
 )
-
-
-class ConfigError(Exception):
-    """A setting is missing or malformed. The message is one line and names the setting."""
-
-
-class Secret:
-    """A string that never shows itself: repr/str/format give a mask."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str):
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    def __str__(self) -> str:
-        return "***"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @dataclass(frozen=True)
@@ -89,6 +66,7 @@ class Settings:
     salesforce_instance_url: str | None = None
     salesforce_access_token: Secret | None = None
     salesforce_ca_bundle: Path | None = None
+    salesforce_jwt_audience: str = "https://login.salesforce.com"
     slack_webhook_url: Secret | None = None
     slack_bot_token: Secret | None = None
     slack_channel: str | None = None
@@ -139,37 +117,33 @@ def _read_toml(path: str) -> dict[str, str]:
         name = key.upper()
         if name not in KNOWN:
             raise ConfigError(f"BILLING_SYNC_CONFIG: unknown setting '{key}' in {path}")
-        if not isinstance(value, str):
-            raise ConfigError(f"{name}: expected a string in {path}")
-        if value.strip():
-            out[name] = value.strip()
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ConfigError(f"{name}: expected a string or a number in {path}")
+        # A number is taken as written: 62.0 and 62 both mean API version 62.0.
+        text = f"{value:.1f}" if isinstance(value, float) else str(value)
+        if text.strip():
+            out[name] = text.strip()
     return out
 
 
-def _url(
-    raw: dict[str, str], name: str, default: str | None, schemes: tuple[str, ...] = ("https",)
-) -> str | None:
-    value = raw.get(name, default)
-    if value is None:
-        return None
-    parsed = urlparse(value)
-    if parsed.scheme not in schemes or not parsed.netloc:
-        expected = " or ".join(f"{s}://" for s in schemes)
-        raise ConfigError(f"{name}: expected a URL starting with {expected}, got '{value}'")
-    return value.rstrip("/")
+AUTH_MODES = ("client_credentials", "jwt", "token")
+SANDBOX_HOSTS = ("test.salesforce.com", ".sandbox.my.salesforce.com")
 
 
-def _file(raw: dict[str, str], name: str) -> Path | None:
-    value = raw.get(name)
-    if value is None:
+def _ca_bundle(raw: dict[str, str]) -> Path | None:
+    path = file_setting(raw, "SALESFORCE_CA_BUNDLE")
+    if path is None:
         return None
-    path = Path(value).expanduser()
-    if not path.is_file():
-        raise ConfigError(f"{name}: expected a readable file, {value} does not exist")
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (ssl.SSLError, ValueError):
+        raise ConfigError(
+            f"SALESFORCE_CA_BUNDLE: {path} is not a PEM bundle of CA certificates"
+        ) from None
     return path
 
 
-def _validate(raw: dict[str, str]) -> Settings:
+def _stripe_key(raw: dict[str, str]) -> str:
     key = raw.get("STRIPE_API_KEY")
     if not key:
         raise ConfigError(
@@ -179,8 +153,10 @@ def _validate(raw: dict[str, str]) -> Settings:
         raise ConfigError(
             "STRIPE_API_KEY: expected a Stripe secret or restricted key (sk_… or rk_…)"
         )
-    stripe_base = _url(raw, "STRIPE_API_BASE", DEFAULT_STRIPE_API_BASE, ("https", "http"))
+    return key
 
+
+def _api_version(raw: dict[str, str]) -> str:
     version = raw.get("SALESFORCE_API_VERSION", DEFAULT_API_VERSION)
     match = re.fullmatch(r"(\d{2,3})\.0", version)
     if not match or int(match.group(1)) < MIN_API_VERSION:
@@ -188,51 +164,84 @@ def _validate(raw: dict[str, str]) -> Settings:
             f"SALESFORCE_API_VERSION: expected a version like 66.0 "
             f"({MIN_API_VERSION}.0 or later), got '{version}'"
         )
-    login_url = _url(raw, "SALESFORCE_LOGIN_URL", DEFAULT_LOGIN_URL)
-    ca_bundle = _file(raw, "SALESFORCE_CA_BUNDLE")
+    return version
 
-    auth, extra = _salesforce_auth(raw)
 
-    webhook = _url(raw, "SLACK_WEBHOOK_URL", None)
+def _jwt_audience(raw: dict[str, str], login_url: str) -> str:
+    """Salesforce wants the login or test host as ``aud``, never the My Domain the token
+    request goes to; derive it from the login URL where that is unambiguous."""
+    sandbox = any(h in login_url for h in SANDBOX_HOSTS)
+    default = "https://test.salesforce.com" if sandbox else "https://login.salesforce.com"
+    audience = url_setting(raw, "SALESFORCE_JWT_AUDIENCE", default)
+    return audience or default
+
+
+def _slack(raw: dict[str, str], problems: Problems) -> dict[str, Any]:
+    webhook = problems.check(url_setting, raw, "SLACK_WEBHOOK_URL", None, ("https",), secret=True)
     bot_token = raw.get("SLACK_BOT_TOKEN")
     channel = raw.get("SLACK_CHANNEL")
     if bot_token and not channel:
-        raise ConfigError("SLACK_CHANNEL: required with SLACK_BOT_TOKEN (e.g. #billing-ops)")
+        problems.add("SLACK_CHANNEL: required with SLACK_BOT_TOKEN (e.g. #billing-ops)")
     if bot_token and not bot_token.startswith("xox"):
-        raise ConfigError("SLACK_BOT_TOKEN: expected a Slack bot token (xoxb-…)")
+        problems.add("SLACK_BOT_TOKEN: expected a Slack bot token (xoxb-…)")
+    return {
+        "slack_webhook_url": Secret(webhook) if webhook else None,
+        "slack_bot_token": Secret(bot_token) if bot_token else None,
+        "slack_channel": channel,
+    }
 
+
+def _db(raw: dict[str, str]) -> Path:
     db = Path(raw.get("BILLING_SYNC_DB", DEFAULT_DB)).expanduser()
     if not db.parent.is_dir():
         raise ConfigError(f"BILLING_SYNC_DB: directory {db.parent} does not exist")
+    return db
 
+
+def _validate(raw: dict[str, str]) -> Settings:
+    problems = Problems()
+    key = problems.check(_stripe_key, raw)
+    stripe_base = problems.check(
+        url_setting, raw, "STRIPE_API_BASE", DEFAULT_STRIPE_API_BASE, ("https", "http")
+    )
+    version = problems.check(_api_version, raw)
+    login_url = problems.check(url_setting, raw, "SALESFORCE_LOGIN_URL", DEFAULT_LOGIN_URL)
+    ca_bundle = problems.check(_ca_bundle, raw)
+    audience = problems.check(_jwt_audience, raw, login_url or DEFAULT_LOGIN_URL)
+    auth = problems.check(_salesforce_auth, raw)
+    slack = _slack(raw, problems)
+    db = problems.check(_db, raw)
+    if problems.found:
+        raise ConfigError(problems.found)
+    mode, extra = auth
     return Settings(
         stripe_api_key=Secret(key),
         stripe_api_base=stripe_base or DEFAULT_STRIPE_API_BASE,
-        salesforce_auth=auth,
+        salesforce_auth=mode,
         salesforce_login_url=login_url or DEFAULT_LOGIN_URL,
         salesforce_api_version=version,
         salesforce_ca_bundle=ca_bundle,
-        slack_webhook_url=Secret(webhook) if webhook else None,
-        slack_bot_token=Secret(bot_token) if bot_token else None,
-        slack_channel=channel,
+        salesforce_jwt_audience=audience,
         db_path=db,
+        **slack,
         **extra,
     )
 
 
-def _salesforce_auth(raw: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    """Detect the auth mode from what is set; name the first missing piece if incomplete."""
+def _detect_mode(raw: dict[str, str]) -> str:
+    """The auth mode: SALESFORCE_AUTH when set, else what the settings present suggest."""
+    chosen = raw.get("SALESFORCE_AUTH")
+    if chosen is not None:
+        if chosen not in AUTH_MODES:
+            raise ConfigError(
+                f"SALESFORCE_AUTH: expected one of {', '.join(AUTH_MODES)}, got '{chosen}'"
+            )
+        return chosen
     has = {name for name in KNOWN if raw.get(name)}
-    if {"SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN"} & has and not (
-        {"SALESFORCE_CLIENT_ID"} & has
+    if {"SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN"} & has and (
+        "SALESFORCE_CLIENT_ID" not in has
     ):
-        for name in ("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN"):
-            if name not in has:
-                raise ConfigError(f"{name}: required with direct-token authentication")
-        return "token", {
-            "salesforce_instance_url": _url(raw, "SALESFORCE_INSTANCE_URL", None),
-            "salesforce_access_token": Secret(raw["SALESFORCE_ACCESS_TOKEN"]),
-        }
+        return "token"
     if "SALESFORCE_CLIENT_ID" not in has:
         raise ConfigError(
             "SALESFORCE_CLIENT_ID: not set; configure Salesforce with client credentials "
@@ -240,32 +249,53 @@ def _salesforce_auth(raw: dict[str, str]) -> tuple[str, dict[str, Any]]:
             "+ SALESFORCE_USERNAME + SALESFORCE_PRIVATE_KEY_FILE) or a direct token "
             "(SALESFORCE_INSTANCE_URL + SALESFORCE_ACCESS_TOKEN)"
         )
-    client_id = raw["SALESFORCE_CLIENT_ID"]
-    if "SALESFORCE_PRIVATE_KEY_FILE" in has or "SALESFORCE_USERNAME" in has:
-        if "SALESFORCE_USERNAME" not in has:
-            raise ConfigError("SALESFORCE_USERNAME: required with JWT bearer authentication")
-        if "SALESFORCE_PRIVATE_KEY_FILE" not in has:
-            raise ConfigError(
-                "SALESFORCE_PRIVATE_KEY_FILE: required with JWT bearer authentication"
-            )
-        key_file = _file(raw, "SALESFORCE_PRIVATE_KEY_FILE")
-        assert key_file is not None
-        head = key_file.read_bytes()[:100]
-        if b"PRIVATE KEY-----" not in head:
-            raise ConfigError(
-                f"SALESFORCE_PRIVATE_KEY_FILE: expected a PEM private key, {key_file} is not one"
-            )
-        return "jwt", {
-            "salesforce_client_id": client_id,
-            "salesforce_username": raw["SALESFORCE_USERNAME"],
-            "salesforce_private_key_file": key_file,
-        }
-    if "SALESFORCE_CLIENT_SECRET" not in has:
+    if "SALESFORCE_CLIENT_SECRET" in has:
+        return "client_credentials"
+    if {"SALESFORCE_PRIVATE_KEY_FILE", "SALESFORCE_USERNAME"} & has:
+        return "jwt"
+    raise ConfigError(
+        "SALESFORCE_CLIENT_SECRET: required with client-credentials authentication "
+        "(or set SALESFORCE_USERNAME + SALESFORCE_PRIVATE_KEY_FILE for JWT bearer)"
+    )
+
+
+_NEEDS = {
+    "token": ("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN"),
+    "client_credentials": ("SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET"),
+    "jwt": ("SALESFORCE_CLIENT_ID", "SALESFORCE_USERNAME", "SALESFORCE_PRIVATE_KEY_FILE"),
+}
+_MODE_NAMES = {
+    "token": "direct-token",
+    "client_credentials": "client-credentials",
+    "jwt": "JWT bearer",
+}
+
+
+def _salesforce_auth(raw: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    mode = _detect_mode(raw)
+    missing = [n for n in _NEEDS[mode] if not raw.get(n)]
+    if missing:
         raise ConfigError(
-            "SALESFORCE_CLIENT_SECRET: required with client-credentials authentication "
-            "(or set SALESFORCE_USERNAME + SALESFORCE_PRIVATE_KEY_FILE for JWT bearer)"
+            [f"{n}: required with {_MODE_NAMES[mode]} authentication" for n in missing]
         )
-    return "client_credentials", {
-        "salesforce_client_id": client_id,
-        "salesforce_client_secret": Secret(raw["SALESFORCE_CLIENT_SECRET"]),
+    if mode == "token":
+        return mode, {
+            "salesforce_instance_url": url_setting(raw, "SALESFORCE_INSTANCE_URL", None),
+            "salesforce_access_token": Secret(raw["SALESFORCE_ACCESS_TOKEN"]),
+        }
+    if mode == "client_credentials":
+        return mode, {
+            "salesforce_client_id": raw["SALESFORCE_CLIENT_ID"],
+            "salesforce_client_secret": Secret(raw["SALESFORCE_CLIENT_SECRET"]),
+        }
+    key_file = file_setting(raw, "SALESFORCE_PRIVATE_KEY_FILE")
+    assert key_file is not None
+    if b"PRIVATE KEY-----" not in key_file.read_bytes()[:100]:
+        raise ConfigError(
+            f"SALESFORCE_PRIVATE_KEY_FILE: expected a PEM private key, {key_file} is not one"
+        )
+    return mode, {
+        "salesforce_client_id": raw["SALESFORCE_CLIENT_ID"],
+        "salesforce_username": raw["SALESFORCE_USERNAME"],
+        "salesforce_private_key_file": key_file,
     }

@@ -40,7 +40,8 @@ def test_check_without_configuration_exits_2_naming_stripe_key(tmp_path):
     result = run_cli("check", cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "STRIPE_API_KEY" in lines[0]
+    # every problem at once, one line each, each naming its setting
+    assert [line.split(": ")[2] for line in lines] == ["STRIPE_API_KEY", "SALESFORCE_CLIENT_ID"]
     assert "Traceback" not in result.stderr
 
 
@@ -104,3 +105,13 @@ def test_json_logs_redact_secrets_from_any_library(capsys):
         assert entry["message"] == "Request with key ***"
     finally:
         configure_logging("text", "WARNING", Redactor())
+
+
+def test_printed_output_drops_terminal_escapes():
+    import io
+
+    from scheduler.context import Context
+
+    out = io.StringIO()
+    Context({}, stdout=out).out("Plan \x1b[2J\x1b]0;pwned\x07Gold\tok\nnext")
+    assert out.getvalue() == "Plan [2J]0;pwnedGold\tok\nnext\n"

@@ -54,7 +54,10 @@ def test_direct_token_mode(tmp_path):
         ({"SALESFORCE_API_VERSION": "45.0"}, "SALESFORCE_API_VERSION"),
         ({"SALESFORCE_LOGIN_URL": "http://login.salesforce.com"}, "SALESFORCE_LOGIN_URL"),
         ({"SALESFORCE_CLIENT_SECRET": ""}, "SALESFORCE_CLIENT_SECRET"),
-        ({"SALESFORCE_USERNAME": "u@example.com"}, "SALESFORCE_PRIVATE_KEY_FILE"),
+        ({"SALESFORCE_AUTH": "jwt", "SALESFORCE_USERNAME": "u@example.com"},
+         "SALESFORCE_PRIVATE_KEY_FILE"),
+        ({"SALESFORCE_AUTH": "oauth"}, "SALESFORCE_AUTH"),
+        ({"SALESFORCE_JWT_AUDIENCE": "login.salesforce.com"}, "SALESFORCE_JWT_AUDIENCE"),
         ({"SALESFORCE_CA_BUNDLE": "/nonexistent/ca.pem"}, "SALESFORCE_CA_BUNDLE"),
         ({"SLACK_BOT_TOKEN": "xoxb-fake"}, "SLACK_CHANNEL"),
         ({"SLACK_WEBHOOK_URL": "not a url"}, "SLACK_WEBHOOK_URL"),
@@ -102,3 +105,66 @@ def test_secrets_are_masked_in_repr(tmp_path, monkeypatch):
     for secret in ("sk_test_fake_settings_key", "fake-client-secret-123", "fakefake"):
         assert secret not in text
     assert Secret("a") == Secret("a") and Secret("a") != Secret("b")
+
+
+def test_a_client_secret_with_a_username_is_client_credentials_unless_told_otherwise(tmp_path):
+    env = {**BASE, "SALESFORCE_USERNAME": "u@example.com", "BILLING_SYNC_DB": str(tmp_path / "x")}
+    assert load_settings(env).salesforce_auth == "client_credentials"
+    with pytest.raises(ConfigError, match="SALESFORCE_PRIVATE_KEY_FILE: required with JWT"):
+        load_settings({**env, "SALESFORCE_AUTH": "jwt"})
+
+
+def test_every_problem_is_reported_at_once_one_line_each():
+    with pytest.raises(ConfigError) as info:
+        load_settings({"STRIPE_API_KEY": "pk_test_x", "SALESFORCE_API_VERSION": "12",
+                       "SLACK_BOT_TOKEN": "xoxb-fake", "BILLING_SYNC_DB": "/nope/x.db"})
+    names = [p.split(":", 1)[0] for p in info.value.problems]
+    assert names == ["STRIPE_API_KEY", "SALESFORCE_API_VERSION", "SALESFORCE_CLIENT_ID",
+                     "SLACK_CHANNEL", "BILLING_SYNC_DB"]
+    assert str(info.value).count("\n") == len(names) - 1
+
+
+def test_a_toml_number_is_taken_as_written(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("SALESFORCE_API_VERSION = 62.0\n")
+    s = load_settings({**BASE, "BILLING_SYNC_CONFIG": str(cfg)})
+    assert s.salesforce_api_version == "62.0"
+
+
+def test_a_malformed_webhook_url_is_never_echoed():
+    secret_url = "hooks.slack.com/services/T000/B000/fakesecretpart"
+    with pytest.raises(ConfigError) as info:
+        load_settings({**BASE, "SLACK_WEBHOOK_URL": secret_url})
+    assert "fakesecretpart" not in str(info.value)
+    assert str(info.value).startswith("SLACK_WEBHOOK_URL:")
+
+
+def test_unreadable_key_and_non_pem_ca_are_named(tmp_path):
+    key = tmp_path / "sf.key"
+    key.write_text("-----BEGIN PRIVATE KEY-----\nnot really\n")
+    key.chmod(0)
+    ca = tmp_path / "ca.pem"
+    ca.write_text("this is not a certificate\n")
+    env = {"STRIPE_API_KEY": "sk_test_x", "SALESFORCE_CLIENT_ID": "id",
+           "SALESFORCE_USERNAME": "u@example.com", "SALESFORCE_PRIVATE_KEY_FILE": str(key),
+           "SALESFORCE_CA_BUNDLE": str(ca)}
+    with pytest.raises(ConfigError) as info:
+        load_settings(env)
+    problems = info.value.problems
+    assert any(p.startswith("SALESFORCE_CA_BUNDLE:") and "not a PEM bundle" in p
+               for p in problems)
+    import os
+
+    if os.geteuid() != 0:  # root reads any file
+        assert any(p.startswith("SALESFORCE_PRIVATE_KEY_FILE: cannot read") for p in problems)
+
+
+@pytest.mark.parametrize(("login_url", "audience"), [
+    ("https://login.salesforce.com", "https://login.salesforce.com"),
+    ("https://acme.my.salesforce.com", "https://login.salesforce.com"),
+    ("https://test.salesforce.com", "https://test.salesforce.com"),
+    ("https://acme--uat.sandbox.my.salesforce.com", "https://test.salesforce.com"),
+])
+def test_the_jwt_audience_is_the_login_or_test_host(login_url, audience):
+    s = load_settings({**BASE, "SALESFORCE_LOGIN_URL": login_url})
+    assert s.salesforce_jwt_audience == audience
