@@ -1,6 +1,7 @@
 """Bulk API 2.0 ingest (``/jobs/ingest``) as a part of ``RestApi``: create, upload, close or
-abort, job info, results, delete. A closed job is processed on the next call that reads it,
-row by row through the org's own write path."""
+abort, job info, results, delete. A job runs when it is closed (UploadComplete), row by row
+through the org's own write path; while processing is paused it waits in InProgress and runs
+on the first call that reads it after the pause ends."""
 
 from __future__ import annotations
 
@@ -155,6 +156,9 @@ class BulkMixin:
                 raise _state_error(f"Job {job.id} is in state {job.state}: only an Open job "
                                    "can be set to UploadComplete")
             job.touch("UploadComplete")
+            answer = job.info(False)  # the answer shows UploadComplete; the job then runs
+            self._settle(job)
+            return Response(200, answer)
         else:
             if job.state in FINAL_STATES:
                 raise _state_error(f"Job {job.id} is in state {job.state}: it can't be "
