@@ -33,6 +33,8 @@ class Org(SchemaMixin, SecurityMixin, FaultsMixin, RecordsMixin, WritesMixin):
         self.token_ttl = token_ttl
         self.daily_limit = daily_limit
         self.api_usage = 0
+        self.api_bursts: tuple[int, int] | None = None  # (used, monthly entitlement)
+        self.chatter_enabled = True
         self.org_id = to18("00D5g000000BsYn")
         self._schemas: dict[str, ObjectSchema] = standard_objects()
         self._stores: dict[str, ObjectStore] = {}

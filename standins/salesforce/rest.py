@@ -6,9 +6,11 @@ from __future__ import annotations
 from urllib.parse import parse_qs, unquote
 
 from .components import FieldSpec
+from .identity import chatter_me
 from .ids import normalize_id
 from .org import Access, Org
 from .query import DEFAULT_BATCH, QueryEngine
+from .rest_bulk import BulkMixin
 from .rest_collections import CollectionsMixin
 from .rest_common import Response, json_body
 from .rest_describe import DescribeMixin
@@ -22,7 +24,7 @@ API_VERSIONS = tuple(f"{v}.0" for v in range(46, 69))
 # Real endpoints the stand-in does not implement: refused loudly instead of a plain 404.
 UNSUPPORTED = (
     "composite/tree", "composite/batch", "composite/graph", "composite", "queryAll", "search",
-    "parameterizedSearch", "jobs", "tooling", "actions", "analytics", "sobjects/{type}/updated",
+    "parameterizedSearch", "chatter", "tooling", "actions", "analytics", "sobjects/{type}/updated",
     "sobjects/{type}/deleted", "sobjects/{type}/listviews", "recent", "ui-api", "connect",
 )
 
@@ -32,13 +34,14 @@ def version_label(version: str) -> str:
     return f"{('Summer', 'Winter', 'Spring')[i % 3]} '{19 + (i + 2) // 3}"
 
 
-class RestApi(CollectionsMixin, DescribeMixin):
-    """Routing, /sobjects CRUD and upsert, query and limits; the bulk routes are in
-    rest_collections, the describe bodies in rest_describe."""
+class RestApi(CollectionsMixin, DescribeMixin, BulkMixin):
+    """Routing, /sobjects CRUD and upsert, query and limits; sObject Collections are in
+    rest_collections, Bulk API 2.0 in rest_bulk, the describe bodies in rest_describe."""
 
     def __init__(self, org: Org, queries: QueryEngine) -> None:
         self.org = org
         self.queries = queries
+        self._bulk_init()
 
     # ----------------------------------------------------------------- routing
     @staticmethod
@@ -59,6 +62,8 @@ class RestApi(CollectionsMixin, DescribeMixin):
         if head == "composite" and n >= 2 and parts[1] == "sobjects":
             suffix = "" if n == 2 else "/{type}"
             return f"{method} composite/sobjects{suffix}"
+        if head == "jobs" and n >= 3:
+            return f"{method} {'/'.join([*parts[:2], '{id}', *parts[3:]])}"
         return f"{method} {'/'.join(parts)}"
 
     def handle(
@@ -91,6 +96,11 @@ class RestApi(CollectionsMixin, DescribeMixin):
             return self._sobjects(method, version, parts[1:], params, body, access)
         if head == "composite" and n >= 2 and parts[1] == "sobjects":
             return self._collections(method, version, parts[2:], params, body, access)
+        if head == "jobs":
+            return self._jobs(method, version, parts[1:], headers, body, access)
+        if parts == ["chatter", "users", "me"]:
+            self._allow(method, "GET")
+            return Response(200, chatter_me(self.org, access, version))
         for pattern in UNSUPPORTED:
             pieces = pattern.split("/")
             if len(parts) >= len(pieces) and all(

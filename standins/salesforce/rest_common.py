@@ -13,7 +13,7 @@ __all__ = ["Response", "json_body"]
 @dataclass
 class Response:
     status: int
-    body: object = None  # JSON-serializable, or None for no content
+    body: object = None  # JSON-serializable, raw bytes (Content-Type in headers), or None
     headers: dict[str, str] = field(default_factory=dict)
 
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import re
 import secrets
-import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -22,19 +18,18 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..serving import BackgroundServer
-from .auth import ConnectedApp, token_request
+from .auth import ConnectedApp, jwt_audience, token_request
+from .identity import identity_response, userinfo_response
+from .limits import BEFORE_AUTH, CALL_FAULTS, FaultQueue, limit_header, use_api_call
 from .org import INTEGRATION_USERNAME, Org
 from .query import QueryEngine
 from .rest import API_VERSIONS, RestApi, version_label
 from .sferrors import SfError, not_found
+from .wire import Handler, TlsServer, error_response, json_response, soap_fault
 
 __all__ = ["SalesforceStandIn"]
 
 _VERSION = re.compile(r"^v(\d+\.\d)$")
-_CALL_FAULTS = {
-    "SERVER_UNAVAILABLE": (503, "Server temporarily unavailable"),
-    "REQUEST_LIMIT_EXCEEDED": (403, "TotalRequests Limit exceeded."),
-}
 
 
 class SalesforceStandIn:
@@ -45,8 +40,13 @@ class SalesforceStandIn:
         workdir: str | os.PathLike,
         token_ttl: float = 7200,
         daily_limit: int = 100_000,
+        sandbox: bool = False,
     ) -> None:
+        """``sandbox``: the org is a sandbox, so JWT assertions must name
+        https://test.salesforce.com as their audience (production and My Domain orgs:
+        https://login.salesforce.com)."""
         self.workdir = Path(workdir)
+        self.sandbox = sandbox
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.org = Org(token_ttl=token_ttl, daily_limit=daily_limit)
         self.queries = QueryEngine(self.org)
@@ -55,7 +55,7 @@ class SalesforceStandIn:
         self.client_id = "3MVG9" + secrets.token_urlsafe(60).replace("-", "A").replace("_", "b")
         self.client_secret = secrets.token_hex(32).upper()
         self.counters: dict[str, int] = {}
-        self._faults: list[list] = []  # [error code, remaining calls]
+        self._faults = FaultQueue()
         self._latency = 0.0
         self._counter_lock = threading.Lock()
         self._serving = BackgroundServer()
@@ -85,12 +85,17 @@ class SalesforceStandIn:
     def login_url(self) -> str:
         return self.instance_url
 
+    @property
+    def jwt_audience(self) -> str:
+        """The ``aud`` a JWT bearer assertion must carry for this org."""
+        return jwt_audience(self.sandbox)
+
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         if self._serving.running:
             raise RuntimeError("the Salesforce stand-in is already running")
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._ca.issue_cert(host, "localhost", "127.0.0.1").configure_cert(context)
-        server = _TlsServer((host, port), _Handler, context, self)
+        server = TlsServer((host, port), Handler, context, self)
         bound = self._serving.start(server, "Salesforce stand-in")
         self.instance_url = f"https://{host}:{bound}"
         return self.instance_url
@@ -137,14 +142,15 @@ class SalesforceStandIn:
 
         UNABLE_TO_LOCK_ROW: the next ``n`` record writes/deletes fail; in sObject Collections
         each affected record gets the error in its result (the call is 200), a single-record
-        call gets 400. SERVER_UNAVAILABLE (503) and REQUEST_LIMIT_EXCEEDED (403): the next
-        ``n`` API calls fail as a whole.
+        call gets 400. SERVER_UNAVAILABLE (503), REQUEST_LIMIT_EXCEEDED (403, the daily
+        TotalRequests limit) and CONCURRENT_LONG_TXN (403 REQUEST_LIMIT_EXCEEDED
+        "ConcurrentPerOrgLongTxn Limit exceeded.", the concurrent long-running request
+        limit): the next ``n`` API calls (REST and Metadata) fail as a whole.
         """
         if error == "UNABLE_TO_LOCK_ROW":
             self.org.fail_next_records(n)
-        elif error in _CALL_FAULTS:
-            with self._counter_lock:
-                self._faults.append([error, n])
+        elif error in CALL_FAULTS:
+            self._faults.add(error, n)
         else:
             raise ValueError(f"unsupported fault {error!r}")
 
@@ -153,6 +159,32 @@ class SalesforceStandIn:
 
     def set_daily_limit(self, limit: int) -> None:
         self.org.daily_limit = limit
+
+    def set_api_usage(self, used: int | None = None, total: int | None = None) -> None:
+        """Set the org's API requests used so far today and/or its daily allocation (what
+        Sforce-Limit-Info and /limits show). At ``used >= total`` calls get 403
+        REQUEST_LIMIT_EXCEEDED "TotalRequests Limit exceeded."."""
+        with self.org.lock:
+            if used is not None:
+                self.org.api_usage = max(0, int(used))
+            if total is not None:
+                self.org.daily_limit = max(0, int(total))
+
+    def set_api_bursts(self, used: int | None, total: int | None = None) -> None:
+        """Give the org a burst allowance (``; api-bursts=USED/TOTAL`` in Sforce-Limit-Info);
+        ``set_api_bursts(None)`` takes it away."""
+        with self.org.lock:
+            self.org.api_bursts = None if used is None else (int(used), int(total or 0))
+
+    def set_chatter_enabled(self, enabled: bool) -> None:
+        """Chatter off: /chatter/users/me answers as an org without Chatter."""
+        self.org.chatter_enabled = bool(enabled)
+
+    def set_bulk_paused(self, paused: bool) -> None:
+        """While paused, closed Bulk API 2.0 jobs stay InProgress; unpaused, the next call
+        that reads a job runs it to JobComplete or Failed."""
+        with self.org.lock:
+            self.rest.bulk_paused = bool(paused)
 
     def reset_counters(self) -> None:
         with self._counter_lock:
@@ -168,15 +200,6 @@ class SalesforceStandIn:
         with self._counter_lock:
             self.counters[key] = self.counters.get(key, 0) + 1
 
-    def _take_fault(self) -> str | None:
-        with self._counter_lock:
-            for fault in self._faults:
-                if fault[1] > 0:
-                    fault[1] -= 1
-                    return fault[0]
-            self._faults = [f for f in self._faults if f[1] > 0]
-        return None
-
     def handle(self, method: str, target: str, headers, body: bytes) -> tuple[int, dict, bytes]:
         if self._latency:
             time.sleep(self._latency)
@@ -185,21 +208,34 @@ class SalesforceStandIn:
         if path.rstrip("/") == "/services/oauth2/token":
             self._count("POST oauth2/token")
             if method != "POST":
-                return _json_response(405, {"error": "invalid_request",
+                return json_response(405, {"error": "invalid_request",
                                             "error_description": "must use HTTP POST"})
             status, payload = token_request(
-                self.org, self.app, self.login_url, body, headers.get("Authorization")
+                self.org, self.app, self.login_url, body, headers.get("Authorization"),
+                sandbox=self.sandbox,
             )
-            return _json_response(status, payload)
+            return json_response(status, payload)
+        if path.startswith("/id/") or path.rstrip("/") == "/services/oauth2/userinfo":
+            self._count("GET id" if path.startswith("/id/") else "GET oauth2/userinfo")
+            if method not in ("GET", "POST"):
+                return 405, {"Content-Type": "text/plain"}, b"Method Not Allowed"
+            try:
+                if path.startswith("/id/"):
+                    return identity_response(self.org, self.login_url, path, url.query,
+                                             headers, API_VERSIONS[-1])
+                return userinfo_response(self.org, self.login_url, url.query, headers,
+                                         API_VERSIONS[-1])
+            except SfError as exc:
+                return error_response(exc)
         if path.startswith("/services/Soap/m/"):
             return self._soap(method, path, headers, body)
         if path.rstrip("/") == "/services/data":
-            return _json_response(200, [
+            return json_response(200, [
                 {"label": version_label(v), "url": f"/services/data/v{v}", "version": v}
                 for v in API_VERSIONS
             ])
         if not path.startswith("/services/data/"):
-            return _error_response(not_found())
+            return error_response(not_found())
         raw_parts = [p for p in url.path.split("/")[3:] if p != ""]
         match = _VERSION.match(raw_parts[0]) if raw_parts else None
         parts = [unquote(p) for p in raw_parts[1:]]
@@ -209,21 +245,24 @@ class SalesforceStandIn:
         try:
             if match is None or match.group(1) not in API_VERSIONS:
                 raise not_found()
-            fault = self._take_fault()
-            if fault == "SERVER_UNAVAILABLE":
-                raise SfError(503, fault, _CALL_FAULTS[fault][1])
+            fault = self._faults.take()
+            if fault in BEFORE_AUTH:
+                raise FaultQueue.error(fault)
             access = self._authenticate(headers)
-            if fault == "REQUEST_LIMIT_EXCEEDED":
-                raise SfError(403, fault, _CALL_FAULTS[fault][1])
-            limit_headers = self._use_api_call()
+            if fault is not None:
+                raise FaultQueue.error(fault)
+            limit_headers = use_api_call(self.org)
             response = self.rest.handle(
                 method, match.group(1), parts, url.query, headers, body, access
             )
         except SfError as exc:
-            status, out_headers, payload = _error_response(exc)
-            out_headers.update(limit_headers or self._limit_header())
+            status, out_headers, payload = error_response(exc)
+            out_headers.update(limit_headers or limit_header(self.org))
             return status, out_headers, payload
-        status, out_headers, payload = _json_response(response.status, response.body)
+        if isinstance(response.body, bytes):
+            status, out_headers, payload = response.status, {}, response.body
+        else:
+            status, out_headers, payload = json_response(response.status, response.body)
         out_headers.update(response.headers)
         out_headers.update(limit_headers)
         return status, out_headers, payload
@@ -238,30 +277,23 @@ class SalesforceStandIn:
             raise SfError(401, "INVALID_SESSION_ID", "Session expired or invalid")
         return self.org.access_for(username)
 
-    def _use_api_call(self) -> dict[str, str]:
-        with self.org.lock:
-            if self.org.api_usage >= self.org.daily_limit:
-                raise SfError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
-            self.org.api_usage += 1
-            return self._limit_header()
-
-    def _limit_header(self) -> dict[str, str]:
-        return {"Sforce-Limit-Info": f"api-usage={self.org.api_usage}/{self.org.daily_limit}"}
-
     def _soap(self, method: str, path: str, headers, body: bytes) -> tuple[int, dict, bytes]:
         self._count("POST Soap/m")
         # /services/Soap/m/66.0[/deployRequest[/id]]: the version is the fifth segment.
         segments = path.split("?", 1)[0].split("/")
         version = segments[4] if len(segments) > 4 else ""
-        fault = self._take_fault()
-        if fault == "SERVER_UNAVAILABLE":
+        fault = self._faults.take()
+        if fault in BEFORE_AUTH:
             return 503, {"Content-Type": "text/plain"}, b"Server temporarily unavailable"
         if method != "POST":
             return 405, {"Content-Type": "text/plain"}, b"the Metadata API takes POST"
-        with self.org.lock:
-            if self.org.api_usage >= self.org.daily_limit or fault == "REQUEST_LIMIT_EXCEEDED":
-                return _soap_fault("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
-            self.org.api_usage += 1
+        if fault is not None:
+            _, code, message = CALL_FAULTS[fault]
+            return soap_fault(code, message)
+        try:
+            use_api_call(self.org)
+        except SfError as exc:
+            return soap_fault(exc.code, exc.message)
         try:
             from . import mdapi
         except ImportError as exc:
@@ -272,86 +304,9 @@ class SalesforceStandIn:
         return status, {"Content-Type": "text/xml; charset=utf-8"}, payload
 
 
-def _soap_fault(code: str, message: str) -> tuple[int, dict, bytes]:
-    xml = (
-        '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
-        'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
-        f"<soapenv:Fault><faultcode>sf:{code}</faultcode><faultstring>{code}: {message}"
-        "</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"
-    )
-    return 500, {"Content-Type": "text/xml; charset=utf-8"}, xml.encode()
-
-
-def _json_response(status: int, body: object) -> tuple[int, dict, bytes]:
-    if body is None:
-        return status, {}, b""
-    return status, {"Content-Type": "application/json;charset=UTF-8"}, json.dumps(body).encode()
-
-
-def _error_response(exc: SfError) -> tuple[int, dict, bytes]:
-    return _json_response(exc.status, exc.body())
-
-
 def _write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
 
 
-class _TlsServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address, handler, context: ssl.SSLContext, standin) -> None:
-        self.context = context
-        self.standin = standin
-        super().__init__(address, handler)
-
-    def finish_request(self, request, client_address) -> None:
-        # The TLS handshake runs in the request's own thread, so one slow client cannot hold
-        # up accept().
-        request.settimeout(30)
-        # Headers and body go out as separate writes; without NODELAY, Nagle plus delayed ACK
-        # adds ~40 ms to every keep-alive request.
-        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            tls = self.context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
-        try:
-            super().finish_request(tls, client_address)
-        finally:
-            with contextlib.suppress(OSError):
-                tls.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "SFDC"
-    sys_version = ""
-
-    def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        try:
-            status, headers, payload = self.server.standin.handle(
-                self.command, self.path, self.headers, body
-            )
-        except Exception as exc:  # a bug in the stand-in must show, not hang the client
-            status, headers, payload = _json_response(
-                500, [{"errorCode": "UNKNOWN_EXCEPTION",
-                       "message": f"local Salesforce stand-in error: {exc!r}"}]
-            )
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
-
-    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _dispatch
-
-    def log_message(self, format: str, *args: object) -> None:
-        # Silent: request lines can carry tokens in query strings of misbehaving clients.
-        return

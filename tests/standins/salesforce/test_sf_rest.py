@@ -325,8 +325,8 @@ def test_oauth_client_credentials_and_jwt(standin) -> None:
     key = standin.private_key_file.read_bytes()
 
     def assertion(**claims) -> str:
-        base = {"iss": standin.client_id, "sub": standin.username, "aud": standin.login_url,
-                "exp": int(time.time()) + 120}
+        base = {"iss": standin.client_id, "sub": standin.username,
+                "aud": "https://login.salesforce.com", "exp": int(time.time()) + 120}
         base.update(claims)
         return jwt.encode(base, key, algorithm="RS256")
 
@@ -335,7 +335,8 @@ def test_oauth_client_credentials_and_jwt(standin) -> None:
                                  "assertion": token})
 
     assert grant(assertion()).status_code == 200
-    assert grant(assertion(aud="https://login.salesforce.com")).json()["error"] == "invalid_grant"
+    assert grant(assertion(aud=standin.login_url)).json() == {
+        "error": "invalid_grant", "error_description": "audience is invalid"}
     assert grant(assertion(exp=int(time.time()) - 60)).json()["error"] == "invalid_grant"
     assert grant(assertion(exp=int(time.time()) + 600)).json()["error"] == "invalid_grant"
     assert grant(assertion(sub="nobody@example.com")).json()["error"] == "invalid_grant"
@@ -347,7 +348,7 @@ def test_oauth_client_credentials_and_jwt(standin) -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption())
     forged = jwt.encode({"iss": standin.client_id, "sub": standin.username,
-                         "aud": standin.login_url, "exp": int(time.time()) + 60},
+                         "aud": standin.jwt_audience, "exp": int(time.time()) + 60},
                         other, algorithm="RS256")
     assert grant(forged).json() == {"error": "invalid_grant",
                                     "error_description": "invalid assertion"}
