@@ -65,6 +65,9 @@ def alert_cycle(alerter: Alerter, store: Store, report: CycleReport, *, now: dat
     fresh = [r for r in rows if r.is_new]
     sent += _alert_kinds(courier, store, fresh, open_rows, now)
 
+    if report.mirror_refused:
+        sent += _alert_mirror_refused(courier, store, report, now)
+
     newly_dead = [r for r in rows if r.newly_dead]
     if fresh or newly_dead:
         text = _digest_text(fresh, newly_dead, open_rows, report)
@@ -125,6 +128,27 @@ def _alert_kinds(
             store.mark_alerted(kind, now=now)
         sent += 1
     return sent
+
+
+def _alert_mirror_refused(
+    courier: _Courier, store: Store, report: CycleReport, now: datetime
+) -> int:
+    """Failures Salesforce would not take as Sync_Error__c are invisible to admins: say so,
+    at most hourly."""
+    key = "mirror-refused"
+    last = store.alert_sent_at(key)
+    if last is not None and now - last < STOP_REPEAT:
+        return 0
+    text = (
+        f":warning: Salesforce refused {_plural(report.mirror_refused, 'Sync Error record')}: "
+        "those failures are kept in billing-sync's local file but admins cannot see them. "
+        "Run `billing-sync errors` on the VM, and check the Sync_Error__c fields' access "
+        "(`billing-sync deploy`)."
+    )
+    if not courier.deliver(text):
+        return 0
+    store.mark_alert_sent(key, now=now)
+    return 1
 
 
 class _Courier:

@@ -16,10 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from metadata import schema
-from metadata.schema import Category
 
 from .core import RecordChange, diff_records, map_customer
-from .core.error_records import sync_error_record
 from .core.failures import (
     CYCLE_SUBJECT,
     Failure,
@@ -31,6 +29,7 @@ from .core.failures import (
 from .core.mapping import SUBSCRIPTION_KEY, DesiredRecord, catalog_ids, cleared_account
 from .core.matching import match_accounts, refused_customer, unknown_customer
 from .errors import SyncFailure
+from .outcomes import mirror_failures, stop_on_lost_access, write_failure
 from .ports import Alerter, BillingSource, CrmGateway, Store, WriteOutcome
 from .report import CycleReport
 
@@ -265,6 +264,15 @@ class Cycle:
         self._record(failures, report, now, open_rows)
         still = {f.fingerprint for f in failures} | set(held.values())
         done = [r.fingerprint for r in open_rows.values() if is_resolved_by(r, examined, still)]
+        if full:
+            # A full reconcile reads every linked Account: one it did not see was deleted or
+            # unlinked, and its failures can never be retried or fixed. They resolve.
+            seen = {a["Id"] for a in accounts}
+            done += [
+                r.fingerprint
+                for r in open_rows.values()
+                if r.account_id and r.account_id not in seen and r.subject != CYCLE_SUBJECT
+            ]
         report.resolved += len(self.store.resolve_many(done, now=now))
 
     # -- writing ---------------------------------------------------------------------------
@@ -292,11 +300,12 @@ class Cycle:
                     raise Halted(reason)
                 part = todo[start : start + WRITE_SLICE]
                 results = write([c.payload() for c in part])
+                stop_on_lost_access(results)
                 for change, result in zip(part, results, strict=True):
                     if result.success:
                         report.written += 1
                     else:
-                        failures.append(_write_failure(change, result))
+                        failures.append(write_failure(change, result))
                 done += len(part)
                 self.progress(f"writing records {done:,}/{total:,}", done, total)
 
@@ -346,56 +355,8 @@ class Cycle:
 
     def mirror(self, report: CycleReport) -> None:
         """Write every failure state Salesforce has not seen yet to Sync_Error__c."""
-        rows = self.store.unmirrored()
-        if not rows:
-            return
-        try:
-            results = self.gateway.upsert(
-                SYNC_ERROR, "Fingerprint__c", [sync_error_record(r) for r in rows]
-            )
-        except SyncFailure as exc:
-            log.warning(
-                "could not mirror %d failures to Salesforce (%s); kept locally",
-                len(rows),
-                exc.message,
-            )
-            return
-        refused = [(r, res) for r, res in zip(rows, results, strict=True) if not res.success]
-        for r, res in refused:
-            # Admins would never see this failure: that is a failure of the run itself.
-            log.error(
-                "Sync_Error__c for %s not written: %s",
-                r.fingerprint,
-                "; ".join(e.message for e in res.errors),
-            )
-        report.mirror_refused = len(refused)
-        self.store.mark_mirrored(
-            r.fingerprint for r, res in zip(rows, results, strict=True) if res.success
-        )
+        mirror_failures(self.store, self.gateway, report)
 
 
-def _write_failure(change: RecordChange, result: WriteOutcome) -> Failure:
-    is_account = change.sobject == "Account"
-    customer_id = change.customer_id
-    reasons = "; ".join(
-        f"{e.message}" + (f" (fields: {', '.join(e.fields)})" if e.fields else "")
-        for e in result.errors
-    )
-    what = (
-        f"Account {change.account_id} (Stripe customer {customer_id})"
-        if is_account
-        else f"Subscription {change.key} (Stripe customer {customer_id})"
-    )
-    message = (
-        f"Salesforce refused to update {what}: {reasons or result.code}. "
-        "Fix the data or the rule; the write is retried automatically."
-    )
-    return Failure(
-        result.category or Category.SALESFORCE_WRITE,
-        result.code,
-        message,
-        change.subject,
-        change.account_id,
-        customer_id,
-        change.attempted_record(),
-    )
+# Per-record codes that mean the integration user lost edit access to a field we own: every
+# record would fail the same way, so it is one configuration stop, not one error per record.

@@ -4,6 +4,7 @@ grants it)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
 from simple_salesforce.api import Salesforce, SFType
@@ -12,7 +13,7 @@ from simple_salesforce.format import format_soql
 from metadata.package import PackageSpec
 from metadata.schema import Category
 
-from ..errors import StopCycle
+from ..errors import RetryLater, StopCycle
 from .errors import call as _call
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "sobject",
     "verify_access",
 ]
+
+log = logging.getLogger(__name__)
 
 INTEGRATION_PERMISSION_SET = "Billing_Sync_Integration"
 
@@ -49,6 +52,20 @@ def _user_id(sf: Salesforce, username: str | None, identity_url: str | None) -> 
             )
         user_id: str = found["records"][0]["Id"]
         return user_id
+    # A direct token carries no identity URL: OpenID userinfo answers for any token; Chatter
+    # (which an org can switch off) only as a last resort.
+    root = sf.base_url.split("/services/")[0]
+
+    def userinfo() -> dict[str, Any]:
+        resp = sf.session.get(f"{root}/services/oauth2/userinfo", headers=sf.headers)
+        resp.raise_for_status()
+        return cast(dict[str, Any], resp.json())
+
+    try:
+        info = _call("Finding the integration user", userinfo)
+        return str(info["user_id"])
+    except (RetryLater, StopCycle):
+        log.info("userinfo unavailable; asking Chatter who the integration user is")
     me: dict[str, Any] = _call(
         "Finding the integration user", lambda: cast(dict[str, Any], sf.restful("chatter/users/me"))
     )
