@@ -94,6 +94,7 @@ def test_a_product_rename_reaches_every_customer_using_it(shop):
 def test_a_cursor_older_than_27_days_asks_for_a_full_reconcile(shop):
     world, _ids, _product = shop
     later = datetime.now(UTC) + timedelta(days=28)
+    reset(world)
     report = world.incremental(clock=lambda: later)
     assert report.needs_full is not None and "28 days old" in report.needs_full
     assert world.writes() == 0

@@ -13,7 +13,7 @@ from metadata.schema import Category
 from sync.core.failures import Failure
 from sync.redact import REDACTED, scrub_payload, scrub_text
 from sync.retry import MAX_ATTEMPTS
-from sync.store import StateStore, StoreError
+from sync.store import SCHEMA_VERSION, StateStore, StoreError
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -313,7 +313,7 @@ def test_a_version_1_file_is_migrated_in_place(tmp_path):
         row = s.failure("fp")
         assert (row.subject, row.record, row.attempted) == ("001A", {"Plan__c": "Gold"}, False)
     with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_a_read_only_store_never_writes_the_file(tmp_path):

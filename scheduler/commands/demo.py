@@ -48,14 +48,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    # Without --workdir the CA, the JWT private key and the SQLite file live in a temporary
+    # directory that is removed afterwards: no key is left behind.
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        return _run(ctx, args.workdir)
+    with tempfile.TemporaryDirectory(prefix="billing-sync-demo-") as scratch:
+        return _run(ctx, Path(scratch))
+
+
+def _run(ctx: Context, workdir: Path) -> int:
     from scheduler.clients import build_salesforce, build_stripe
     from scheduler.settings import load_settings
     from standins.env import stand_in_environment
     from standins.salesforce import SalesforceStandIn
     from standins.stripe import StripeStandIn
 
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="billing-sync-demo-"))
-    workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with StripeStandIn() as stripe_si, SalesforceStandIn(workdir) as sf_si:
         settings = load_settings(

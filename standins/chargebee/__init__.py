@@ -23,6 +23,6 @@ that class attribute must be cleared too — process-wide, so tests should resto
 ``standin.sdk_client()`` does the last two steps. The engine never imports this package.
 """
 
-from .server import TEST_SITE_RATE_LIMIT, ChargebeeStandin, serve_forever
+from .server import TEST_SITE_RATE_LIMIT, ChargebeeStandIn, serve_forever
 
-__all__ = ["TEST_SITE_RATE_LIMIT", "ChargebeeStandin", "serve_forever"]
+__all__ = ["TEST_SITE_RATE_LIMIT", "ChargebeeStandIn", "serve_forever"]

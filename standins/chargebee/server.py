@@ -1,4 +1,4 @@
-"""The HTTP server and the ``ChargebeeStandin`` object tests, benchmarks and scenarios drive."""
+"""The HTTP server and the ``ChargebeeStandIn`` object tests, benchmarks and scenarios drive."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from .site import Settings, Site
 from .store import Store
 from .subscriptions import SubscriptionRoutes
 
-__all__ = ["API_PREFIX", "TEST_SITE_RATE_LIMIT", "ChargebeeStandin", "serve_forever"]
+__all__ = ["API_PREFIX", "TEST_SITE_RATE_LIMIT", "ChargebeeStandIn", "serve_forever"]
 
 API_PREFIX = "/api/v2"
 TEST_SITE_RATE_LIMIT = 150  # requests per minute on a Chargebee test site
@@ -74,7 +74,7 @@ class _Fault:
         self.left, self.status, self.code, self.pattern = n, status, code, pattern
 
 
-class ChargebeeStandin:
+class ChargebeeStandIn:
     """A local stand-in for one Chargebee site's API v2 (see the package docstring)."""
 
     def __init__(self, api_key: str = "test_standin_key", *, site: str = "billing-sync-test",
@@ -123,7 +123,7 @@ class ChargebeeStandin:
     def stop(self) -> None:
         self._serving.stop()
 
-    def __enter__(self) -> ChargebeeStandin:
+    def __enter__(self) -> ChargebeeStandIn:
         if not self._serving.running:
             self.start()
         return self
@@ -321,7 +321,7 @@ class ChargebeeStandin:
         return 404, {"error": f"unknown stand-in control {method} {path}"}
 
 
-def _make_handler(standin: ChargebeeStandin) -> type[BaseHTTPRequestHandler]:
+def _make_handler(standin: ChargebeeStandIn) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # one small reply must not wait for a delayed ACK
@@ -357,7 +357,7 @@ def serve_forever(port: int = 12112, out: Callable[[str], Any] = print, *,
                   host: str = "127.0.0.1", api_key: str = "test_standin_key",
                   site: str = "billing-sync-test") -> None:  # fmt: skip
     """What ``billing-sync emulator chargebee --port N`` runs: serve until interrupted."""
-    standin = ChargebeeStandin(api_key=api_key, site=site)
+    standin = ChargebeeStandIn(api_key=api_key, site=site)
     url = standin.start(host, port)
     out(f"Chargebee stand-in listening on {url} (API base {standin.api_base})")
     out(f"Site: {site}")

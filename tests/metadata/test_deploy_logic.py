@@ -59,6 +59,10 @@ class FakeSF:
         self.PermissionSetAssignment = SimpleNamespace(create=self.created.append)
         self.session_id = "00Dfake!session"
         self.metadata_url = "https://example.invalid/services/Soap/m/66.0/"
+        self.base_url = "https://example.invalid/services/data/v66.0/"
+        self.headers: dict[str, str] = {}
+        # userinfo refused (a proxy in the way): the user is found through Chatter instead
+        self.session = SimpleNamespace(get=lambda url, headers: _Reply(502, "bad gateway"))
 
     def _describe_account(self):
         # Our fields show once deployed and assigned, like FLS in an org.
@@ -235,6 +239,10 @@ class _Reply:
 
     def json(self):
         raise ValueError
+
+    def raise_for_status(self):
+        if self.status_code >= 400:
+            raise requests.HTTPError(f"{self.status_code}")
 
 
 def _read_reply(records: str) -> str:

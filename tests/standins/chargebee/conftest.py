@@ -9,7 +9,7 @@ import chargebee
 import pytest
 import requests
 
-from standins.chargebee import ChargebeeStandin
+from standins.chargebee import ChargebeeStandIn
 
 # 2026-11-02 00:00 UTC: a fixed "now" so term arithmetic in tests is exact.
 T0 = 1_793_577_600
@@ -17,8 +17,8 @@ DAY = 86_400
 
 
 @pytest.fixture
-def standin() -> Iterator[ChargebeeStandin]:
-    s = ChargebeeStandin(api_key="test_fake_standin_key", site="acme-test")
+def standin() -> Iterator[ChargebeeStandIn]:
+    s = ChargebeeStandIn(api_key="test_fake_standin_key", site="acme-test")
     s.set_time(T0)
     s.start()
     try:
@@ -28,7 +28,7 @@ def standin() -> Iterator[ChargebeeStandin]:
 
 
 @pytest.fixture
-def cb(standin: ChargebeeStandin, monkeypatch: pytest.MonkeyPatch) -> chargebee.Chargebee:
+def cb(standin: ChargebeeStandIn, monkeypatch: pytest.MonkeyPatch) -> chargebee.Chargebee:
     # chargebee-python picks https while this class attribute is true (see the package doc).
     monkeypatch.setattr(chargebee.Chargebee, "verify_ca_certs", False)
     return standin.sdk_client()
@@ -37,7 +37,7 @@ def cb(standin: ChargebeeStandin, monkeypatch: pytest.MonkeyPatch) -> chargebee.
 class Http:
     """Raw HTTP with Basic auth, for what the SDK cannot send (bad params, wrong methods)."""
 
-    def __init__(self, standin: ChargebeeStandin) -> None:
+    def __init__(self, standin: ChargebeeStandIn) -> None:
         self.base = standin.api_base
         self.session = requests.Session()
         self.session.auth = (standin.api_key, "")
@@ -55,7 +55,7 @@ class Http:
 
 
 @pytest.fixture
-def http(standin: ChargebeeStandin) -> Http:
+def http(standin: ChargebeeStandIn) -> Http:
     return Http(standin)
 
 

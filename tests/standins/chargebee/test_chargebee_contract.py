@@ -100,9 +100,9 @@ def objects() -> Any:
     """One of each object, made and read back through the SDK; ``raw_data`` is the JSON."""
     import chargebee
 
-    from standins.chargebee import ChargebeeStandin
+    from standins.chargebee import ChargebeeStandIn
 
-    with pytest.MonkeyPatch.context() as mp, ChargebeeStandin(site="acme-test") as standin:
+    with pytest.MonkeyPatch.context() as mp, ChargebeeStandIn(site="acme-test") as standin:
         mp.setattr(chargebee.Chargebee, "verify_ca_certs", False)
         standin.set_time(T0)
         cb = standin.sdk_client()

@@ -111,9 +111,9 @@ def test_invalid_state(cb, subscribe) -> None:
 
 
 def test_decimal_pricing_site() -> None:
-    from standins.chargebee import ChargebeeStandin
+    from standins.chargebee import ChargebeeStandIn
 
-    with ChargebeeStandin(decimal_pricing=True) as s:
+    with ChargebeeStandIn(decimal_pricing=True) as s:
         s.set_time(1_793_577_600)
         session = requests.Session()
         session.auth = (s.api_key, "")

@@ -9,7 +9,7 @@ import pytest
 import requests
 from chargebee.retry_config import RetryConfig
 
-from standins.chargebee import TEST_SITE_RATE_LIMIT, ChargebeeStandin
+from standins.chargebee import TEST_SITE_RATE_LIMIT, ChargebeeStandIn
 
 
 def test_counters_per_endpoint_template_and_reset(cb, standin) -> None:
@@ -67,7 +67,7 @@ def test_latency_is_added_per_request(cb, standin) -> None:
 
 
 def test_rate_limit_per_minute_by_the_clock() -> None:
-    with ChargebeeStandin(rate_limit=True) as s:
+    with ChargebeeStandIn(rate_limit=True) as s:
         s.set_time(1_793_577_600)
         session = requests.Session()
         session.auth = (s.api_key, "")
@@ -80,7 +80,7 @@ def test_rate_limit_per_minute_by_the_clock() -> None:
         assert session.get(s.api_base + "/customers", timeout=5).headers["Retry-After"] == "15"
         s.advance_time(15)
         assert session.get(s.api_base + "/customers", timeout=5).status_code == 200
-    off = ChargebeeStandin()
+    off = ChargebeeStandIn()
     assert off.site_state.settings.rate_limit is None
 
 

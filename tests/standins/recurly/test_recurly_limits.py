@@ -96,10 +96,10 @@ def test_admin_http_controls(standin, http) -> None:
     assert now == standin.now()
 
 
-def test_bulk_seed_is_fast_and_listable(standin, client) -> None:
-    start = time.perf_counter()
+def test_bulk_seed_is_listable(standin, client) -> None:
+    # How fast seeding is belongs to the benchmark, not to a timed test on a shared machine.
     ids = standin.seed_bulk(accounts=10_000, subscriptions=10_000)
-    assert time.perf_counter() - start < 1.0 and len(ids) == 10_000
+    assert len(ids) == 10_000
     page = client.list_subscriptions(params={"limit": 200, "sort": "updated_at", "order": "asc"})
     first = next(page.pages())
     assert len(first) == 200

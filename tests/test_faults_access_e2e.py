@@ -1,0 +1,139 @@
+"""Faults an operator meets in Salesforce and in the local file, against the stand-ins: each
+ends recorded, bounded and explained."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from metadata import schema
+from metadata.package import PackageSpec
+from metadata.schema import FieldPermission
+from sync.salesforce_io import deploy
+from sync.store import StateStore
+
+
+@pytest.fixture
+def linked(world):
+    c = world.stripe
+    product = c.v1.products.create(params={"name": "Team"}).id
+    price = c.v1.prices.create(params={"product": product, "currency": "usd",
+                                       "unit_amount": 5000,
+                                       "recurring": {"interval": "month"}}).id
+    subs = {}
+    for name in ("Acme", "Globex"):
+        cid = c.v1.customers.create(params={"name": name, "payment_method": "pm_card_visa",
+                                            "invoice_settings": {
+                                                "default_payment_method": "pm_card_visa"}}).id
+        sub = c.v1.subscriptions.create(params={"customer": cid, "items": [{"price": price}]})
+        subs[world.link(name, cid)] = sub
+    return world, subs
+
+
+def _without_edit(field: str) -> PackageSpec:
+    spec = PackageSpec.current()
+    sets = []
+    for ps in spec.permission_sets:
+        if ps.name == "Billing_Sync_Integration":
+            perms = tuple(FieldPermission(p.field, readable=True, editable=False)
+                          if p.field == field else p for p in ps.field_permissions)
+            ps = dataclasses.replace(ps, field_permissions=perms)
+        sets.append(ps)
+    return dataclasses.replace(spec, permission_sets=tuple(sets))
+
+
+def test_fault_edit_access_lost_on_one_field_is_one_configuration_stop(linked):
+    world, _subs = linked
+    result = deploy(world.conn.sf, spec=_without_edit("Account.MRR__c"),
+                    username=world.sf_standin.username, poll_interval=0.01)
+    assert any("Account.MRR__c is read-only" in p for p in result.problems)
+    report = world.cycle()
+    assert report.stop is not None and report.stop.code == "FIELD_NOT_EDITABLE"
+    assert "MRR__c" in report.stop.message and "Billing_Sync_Integration" in report.stop.message
+    # one stop, not one error per Account
+    errors = world.sync_errors()
+    assert [e["Error_Code__c"] for e in errors] == ["FIELD_NOT_EDITABLE"]
+    assert errors[0]["Category__c"] == "Configuration"
+
+
+def test_fault_an_account_deleted_resolves_its_failures(world):
+    bad = world.link("Typo Inc", "cus_bad id")  # a Matching failure on this Account
+    assert world.cycle().errors == {"Matching": 1}
+    [err] = world.sync_errors()
+    assert err["Account__c"] == bad and err["Status__c"] == "Open"
+    world.sf_standin.org.delete("Account", bad)
+    report = world.cycle()
+    assert report.exit_code == 0 and report.resolved == 1
+    [err] = world.sync_errors()
+    assert err["Status__c"] == "Resolved"
+    with StateStore(world.settings.db_path) as store:
+        assert store.open_failures() == [] and store.unmirrored() == []
+
+
+def test_fault_a_store_from_a_newer_billing_sync_stops_before_any_write(linked):
+    world, _subs = linked
+    StateStore(world.settings.db_path).close()
+    with sqlite3.connect(world.settings.db_path) as raw:
+        raw.execute("PRAGMA user_version = 99")
+    world.sf_standin.reset_counters()
+    result = subprocess.run([sys.executable, "-m", "scheduler.cli", "sync"],
+                            env={**os.environ, **world.env}, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "newer billing-sync" in result.stderr
+    assert "Traceback" not in result.stderr and world.writes() == 0
+
+
+def test_fault_a_corrupt_store_is_one_line_and_exit_2(linked):
+    world, _subs = linked
+    world.settings.db_path.write_bytes(b"not a database at all" * 200)
+    result = subprocess.run([sys.executable, "-m", "scheduler.cli", "sync"],
+                            env={**os.environ, **world.env}, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert str(world.settings.db_path) in result.stderr and world.writes() == 0
+
+
+def test_fault_a_writer_waits_for_another_instead_of_crashing(tmp_path):
+    path = tmp_path / "state.db"
+    StateStore(path).close()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another process mid-transaction
+    released = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    released.start()
+    try:
+        with StateStore(path) as store:  # waits on the busy timeout, then writes
+            assert store.start_run("full", dry_run=False, now=datetime.now(UTC)) is not None
+    finally:
+        released.join()
+        holder.close()
+
+
+def test_fault_a_dry_run_reads_without_ever_writing_the_file(linked):
+    world, _subs = linked
+    assert world.cycle().exit_code == 0
+    before = world.settings.db_path.read_bytes()
+    report = world.cycle(dry_run=True)
+    assert report.dry_run and world.settings.db_path.read_bytes() == before
+
+
+def test_schema_enums_equal_the_deployed_picklists():
+    import re
+    from pathlib import Path
+
+    golden = (Path(__file__).parent / "metadata/golden/mdapi/objects/Sync_Error__c.object")
+    text = golden.read_text()
+
+    def values(field: str) -> set[str]:
+        block = text.split(f"<fullName>{field}</fullName>", 1)[1].split("</fields>", 1)[0]
+        return set(re.findall(r"<fullName>([^<]+)</fullName>", block))
+
+    assert values("Category__c") == {c.value for c in schema.Category}
+    assert values("Status__c") == {s.value for s in schema.ErrorStatus}
