@@ -12,7 +12,8 @@ Policy (``alert_cycle``):
   merely failed again is already announced and stays visible in Salesforce; repeating it every
   few minutes is the spam this module exists to prevent.
 - a cycle stopped by a whole-call failure (``report.stop``) always alerts, but the same stop
-  (by fingerprint: category and code) at most once per ``STOP_REPEAT``.
+  (by fingerprint: category and code) at most once per ``STOP_REPEAT``; the first cycle that
+  completes afterwards sends one "recovered" message.
 A Slack failure (network, 4xx/5xx, ``ok: false``) is logged and swallowed: alerting never
 breaks a cycle, and after the first failed message the cycle sends no more (undelivered kind
 and stop messages stay pending; a lost digest is not resent, the next one shows the open
@@ -60,6 +61,9 @@ def alert_cycle(alerter: Alerter, store: Store, report: CycleReport, *, now: dat
         if handled:
             store.mark_alerted(report.stop.kind, now=now)
 
+    elif not report.halted:
+        sent += _alert_recovered(courier, store, report)
+
     rows = [r for r in report.recorded if r.fingerprint != stop_fp]
     open_rows = [r for r in store.open_failures() if r.fingerprint != stop_fp]
     fresh = [r for r in rows if r.is_new]
@@ -96,6 +100,21 @@ def _alert_stop(
         return 0, False
     store.mark_alert_sent(key, now=now)
     return 1, True
+
+
+def _alert_recovered(courier: _Courier, store: Store, report: CycleReport) -> int:
+    """A cycle completed after Slack was told of a stop: one "recovered" message."""
+    told = store.alert_keys("stop:")
+    if not told:
+        return 0
+    text = (
+        f":white_check_mark: billing-sync recovered: the{_cycle_name(report)} cycle completed "
+        "again after the stop reported earlier."
+    )
+    if not courier.deliver(text):
+        return 0
+    store.forget_alerts(told)
+    return 1
 
 
 def _alert_kinds(

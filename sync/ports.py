@@ -150,6 +150,10 @@ class Store(Protocol):
 
     def mark_alert_sent(self, key: str, *, now: datetime) -> None: ...
 
+    def alert_keys(self, prefix: str) -> list[str]: ...
+
+    def forget_alerts(self, keys: list[str]) -> None: ...
+
 
 class Alerter(Protocol):
     def send(self, text: str, *, blocks: list[dict[str, Any]] | None = None) -> bool:

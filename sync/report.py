@@ -58,7 +58,13 @@ class CycleReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.stop or self.mirror_refused or sum(self.errors.values()) else 0
+        """What a monitor can trust: 3 the cycle stopped (credentials, limits, metadata, the
+        deadline); 1 it completed and recorded *new* failures (or Salesforce refused to show
+        one); 0 it completed with nothing new — standing data problems already recorded are
+        in the summary, but a monitor is not kept red by one mistyped customer id forever."""
+        if self.stop or self.halted:
+            return 3
+        return 1 if self.new_failures or self.mirror_refused else 0
 
     @property
     def outcome(self) -> str:
@@ -81,6 +87,7 @@ class CycleReport:
             "records_deferred": self.deferred,
             "errors_resolved": self.resolved,
             "errors_by_category": {str(k): v for k, v in self.errors.items()},
+            "new_failures": len(self.new_failures),
             "api_calls": self.api_calls,
             "stripe_strategy": self.strategy,
             "duration_s": round(self.duration_s, 3),

@@ -367,7 +367,7 @@ def test_a_stripe_request_with_no_recorded_answer_fails_loudly(stand: Stand) -> 
             client.v1.subscriptions.list({"customer": cid, "status": "all"})
         # A whole cycle then stops with exit code 1 and changes nothing in Salesforce.
         report = stand.cycle(client)
-    assert report.exit_code == 1 and "Stripe" in (report.stopped or ""), report.summary()
+    assert report.exit_code == 3 and "Stripe" in (report.stopped or ""), report.summary()
     assert report.written == 0
     assert stand.account(account_id) == before
     # ...and says so where admins look.

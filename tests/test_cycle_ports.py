@@ -133,7 +133,7 @@ def test_a_refused_listing_stops_the_cycle_recorded_and_finished(shop):
     source.raise_on_fetch = SkipRecord("Stripe rejected a request (bad param)",
                                        category=Category.STRIPE, code="parameter_unknown")
     report = cycle.run()
-    assert report.exit_code == 1 and "bad param" in (report.stopped or "")
+    assert report.exit_code == 3 and "bad param" in (report.stopped or "")
     [row] = store.open_failures()
     assert (row.subject, row.category, row.code) == ("cycle", "Stripe", "parameter_unknown")
     [run] = store.runs()

@@ -7,10 +7,13 @@ import argparse
 import json
 import re
 import sys
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from scheduler.context import Context, show_value
+from scheduler.settings import ConfigError
 from sync.core.diff import RecordChange
+from sync.errors import SyncFailure
 from sync.report import CycleReport
 
 NAME = "sync"
@@ -75,10 +78,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             print(f"billing-sync: {exc}; try again later or pass --wait", file=sys.stderr)
             return 2
     try:
+        try:
+            stripe_client, salesforce = ctx.stripe(), ctx.salesforce()
+        except (SyncFailure, ConfigError) as exc:
+            return _stopped_before_start(ctx, args, exc)
         with build_engine(
             settings,
-            stripe_client=ctx.stripe(),
-            salesforce=ctx.salesforce(),
+            stripe_client=stripe_client,
+            salesforce=salesforce,
             redactor=ctx.redactor,
             read_only=args.dry_run,
             progress=TerminalProgress(sys.stderr) if show else None,
@@ -94,10 +101,43 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if lock is not None:
             lock.release()
     print_report(ctx, report, as_json=args.json)
+    if report.stopped:
+        print(f"billing-sync: stopped: {ctx.redactor.text(report.stopped)}", file=sys.stderr)
     if args.account and not report.accounts_read and not report.stopped:
         print(f"billing-sync: no Account with Id {args.account}", file=sys.stderr)
         return 2
     return report.exit_code
+
+
+def _stopped_before_start(
+    ctx: Context, args: argparse.Namespace, exc: SyncFailure | ConfigError
+) -> int:
+    """Login refused, Salesforce unreachable, a CA that does not verify: recorded as a
+    stopped run and alerted (hourly), one line on stderr, one JSON object with --json."""
+    from scheduler.clients import build_alerter
+    from sync.stops import record_stop
+    from sync.store import StateStore
+
+    settings = ctx.settings
+    kind = "account" if args.account else ("incremental" if args.incremental else "full")
+    message = exc.message if isinstance(exc, SyncFailure) else str(exc)
+    if not args.dry_run:
+        with StateStore(settings.db_path, redactor=ctx.redactor) as store:
+            report = record_stop(
+                store,
+                build_alerter(settings),
+                kind=kind,
+                error=exc if isinstance(exc, SyncFailure) else None,
+                message=message,
+                now=datetime.now(UTC),
+            )
+        if args.json:
+            ctx.out(json.dumps(report.summary(), indent=2, default=str))
+    elif args.json:
+        ctx.out(json.dumps({"kind": kind, "dry_run": True, "stopped": message}))
+    first = "configuration error" if isinstance(exc, ConfigError) else "stopped"
+    print(f"billing-sync: {first}: {ctx.redactor.text(message)}", file=sys.stderr)
+    return 2 if isinstance(exc, ConfigError) else 3
 
 
 class TerminalProgress:

@@ -204,6 +204,14 @@ class StateStore:
         return self._history.alert_sent_at(key)
 
     @_locked
+    def alert_keys(self, prefix: str) -> list[str]:
+        return self._history.alert_keys(prefix)
+
+    @_locked
+    def forget_alerts(self, keys: list[str]) -> None:
+        self._history.forget_alerts(keys)
+
+    @_locked
     def mark_alert_sent(self, key: str, *, now: datetime) -> None:
         self._history.mark_alert_sent(key, now=now)
 

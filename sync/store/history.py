@@ -115,6 +115,16 @@ class History:
         rows = list(self.db.query("SELECT sent_at FROM alert_marks WHERE key = ?", [key]))
         return dt(rows[0]["sent_at"]) if rows else None
 
+    def alert_keys(self, prefix: str) -> list[str]:
+        rows = self.db.query(
+            "SELECT key FROM alert_marks WHERE key LIKE ? ORDER BY key", [prefix + "%"]
+        )
+        return [r["key"] for r in rows]
+
+    def forget_alerts(self, keys: list[str]) -> None:
+        with transaction(self.db, self.path) as conn:
+            conn.executemany("DELETE FROM alert_marks WHERE key = ?", [(k,) for k in keys])
+
     def mark_alert_sent(self, key: str, *, now: datetime) -> None:
         with transaction(self.db, self.path) as conn:
             conn.execute(
