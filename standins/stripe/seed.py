@@ -1,7 +1,10 @@
 """Bulk data for benchmarks: thousands of customers and subscriptions straight into the store.
 
-No HTTP and no events: this stands for an account that already existed before the sync ran.
-Creation times rise with creation order, so list order (newest first) matches ``created``.
+No HTTP: this stands for an account that already existed before the sync ran. Creation times
+rise with creation order over ``span`` seconds up to ``now``, so list order (newest first)
+matches ``created``. With ``log``, each customer and subscription also gets its ``*.created``
+event at its own ``created`` time, cheaply: the object is pickled (a snapshot of its seeded
+state) and the event's payload is rendered only when first read.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ import random
 from typing import Any
 
 from .clock import period_boundary
+from .eventlog import EventLog, frozen_view
 from .objects import new_customer, new_item, new_payment_method, new_price, new_product
 from .objects import new_subscription as new_sub
-from .store import Store
+from .store import _ALNUM, Store
 
 __all__ = ["seed_bulk"]
 
@@ -25,12 +29,43 @@ STATUSES = (("active", 80), ("trialing", 5), ("past_due", 5), ("canceled", 7), (
 YEAR = 365 * 86_400
 
 
-def seed_bulk(store: Store, now: int, customers: int, subscriptions: int,
-              seed: int = 1) -> list[str]:  # fmt: skip
+def seed_bulk(store: Store, now: int, customers: int, subscriptions: int, seed: int = 1,
+              log: EventLog | None = None, span: int = YEAR) -> list[str]:  # fmt: skip
+    ids = _seed(store, now, customers, subscriptions, seed, span)
+    if log is not None:
+        _seed_events(store, log, ids, subscriptions, seed)
+    return ids
 
+
+def _seed_events(store: Store, log: EventLog, ids: list[str], n_subs: int, seed: int) -> None:
+    rng = random.Random(seed + 1)
+    frozen = frozen_view(store)
+    subs = [store.data["subscription"][sid]
+            for sid in list(store.order["subscription"].newest_first())[:n_subs]]  # fmt: skip
+    objs = [("customer", store.data["customer"][c]) for c in ids]
+    objs += [("subscription", s) for s in reversed(subs)]
+    objs.sort(key=lambda ko: ko[1]["_seq"])
+    for kind, rec in objs:
+        etype = "customer.created" if kind == "customer" else "customer.subscription.created"
+        eid = _fast_id(store.seq + 1, rng)
+        log.add_lazy(etype, kind, rec, frozen, eid)
+
+
+def _fast_id(n: int, rng: random.Random) -> str:
+    """``Store.new_id`` for events, with one ``choices`` call instead of one per letter."""
+    digits = []
+    while n:
+        n, r = divmod(n, 62)
+        digits.append(_ALNUM[r])
+    head = "".join(reversed(digits)).rjust(5, "0")
+    return "evt_" + head + "".join(rng.choices(_ALNUM, k=max(0, 24 - len(head))))
+
+
+def _seed(store: Store, now: int, customers: int, subscriptions: int, seed: int,
+          span: int) -> list[str]:  # fmt: skip
     rng = random.Random(seed)
-    start = now - YEAR
-    step = max(1, YEAR // max(1, customers + subscriptions))
+    start = now - span
+    step = max(1, span // max(1, customers + subscriptions))
     t = start
     prices: list[dict[str, Any]] = []
     for i, (cur, interval, amount) in enumerate(PLANS):
