@@ -181,6 +181,10 @@ class SubscriptionRoutes(ItemRules, RouteGroup):
                 return False
             if price is not None and all(it["price"] != price for it in r["_items"]):
                 return False
+            if clock is None and cus is None:
+                # Stripe: "The response will not include subscriptions with test clocks if
+                # this [test_clock] and the customer parameter is not set."
+                return r["test_clock"] is None
             return clock is None or r["test_clock"] == clock
 
         return self.api.page("subscription", index, p, "/v1/subscriptions", pred)
