@@ -11,11 +11,12 @@
 - Retention: 30 days by the wall clock. Older events are neither listed nor retrievable.
 - Late events: ``delay_next(n, seconds)`` makes the next n events invisible to lists (but
   retrievable by id) until the wall clock reaches ``created + seconds`` or ``release``.
-- Bulk seeding adds "lazy" events: a pickled snapshot of the object, rendered on first read.
+- Bulk seeding adds "lazy" events: a serialized snapshot of the object, rendered on first read.
 """
 
 from __future__ import annotations
 
+import marshal
 import pickle
 import re
 from datetime import date
@@ -172,10 +173,10 @@ class EventLog:
         created = self.wall.now() if on_clock else min(now, self.wall.now())
         return self._put(etype, created, data, request)
 
-    def _put(self, etype: str, created: int, data: dict[str, Any] | None,
-             request: dict[str, Any], eid: str | None = None) -> dict[str, Any]:  # fmt: skip
+    def _put(self, etype: str, created: int, data: dict[str, Any],
+             request: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
         evt = {
-            "id": eid or self.store.new_id("evt", 24), "object": "event",
+            "id": self.store.new_id("evt", 24), "object": "event",
             "api_version": self.api_version, "created": created, "data": data,
             "livemode": False, "pending_webhooks": 0, "request": request, "type": etype,
         }  # fmt: skip
@@ -185,18 +186,27 @@ class EventLog:
             self.hidden.add(evt["id"])
         return self.store.put_event(evt)
 
-    def add_lazy(self, etype: str, kind: str, rec: dict[str, Any], frozen: SimpleNamespace,
-                 eid: str) -> None:  # fmt: skip
-        """A seeded event: the object is pickled now and rendered when first read."""
-        evt = self._put(etype, rec["created"], None, {"id": None, "idempotency_key": None}, eid)
-        evt["_lazy"] = (kind, pickle.dumps(rec, pickle.HIGHEST_PROTOCOL), frozen)
+    def add_lazy(self, items: list[tuple[str, str, dict[str, Any], str]],
+                 frozen: SimpleNamespace) -> None:  # fmt: skip
+        """Seeded events, one per (type, kind, record, event id): the records are pickled
+        now, in one go, and each event's payload is rendered when first read. They do not
+        use up ``delay_next``: seeding stands for history, already visible."""
+        batch = SnapshotBatch([rec for _, _, rec, _ in items], frozen)
+        version, put = self.api_version, self.store.put_event
+        for i, (etype, kind, rec, eid) in enumerate(items):
+            put({
+                "id": eid, "object": "event", "api_version": version, "created": rec["created"],
+                "data": None, "livemode": False, "pending_webhooks": 0,
+                "request": {"id": None, "idempotency_key": None}, "type": etype,
+                "_lazy": (kind, batch, i),
+            })  # fmt: skip
 
     # reading -------------------------------------------------------------------------------
     def materialize(self, evt: dict[str, Any]) -> dict[str, Any]:
         lazy = evt.pop("_lazy", None)
         if lazy is not None:
-            kind, blob, frozen = lazy
-            obj = render_in(frozen, evt["api_version"], kind, pickle.loads(blob))
+            kind, batch, i = lazy
+            obj = render_in(batch.frozen, evt["api_version"], kind, batch.record(i))
             evt["data"] = {"object": obj}
         return evt
 
@@ -216,6 +226,28 @@ class EventLog:
             self.hidden.discard(evt["id"])
             return True
         return False
+
+
+class SnapshotBatch:
+    """Records pickled together at seeding time, unpickled together on the first read."""
+
+    __slots__ = ("_blob", "_loads", "_records", "frozen")
+
+    def __init__(self, records: list[dict[str, Any]], frozen: SimpleNamespace) -> None:
+        # marshal is twice as fast as pickle for plain JSON-like records; pickle is the
+        # fallback should a record ever hold anything else.
+        try:
+            self._blob, self._loads = marshal.dumps(records), marshal.loads
+        except ValueError:
+            self._blob, self._loads = pickle.dumps(records, pickle.HIGHEST_PROTOCOL), pickle.loads
+        self._records: list[dict[str, Any]] | None = None
+        self.frozen = frozen
+
+    def record(self, i: int) -> dict[str, Any]:
+        if self._records is None:
+            self._records = self._loads(self._blob)
+            self._blob = b""
+        return self._records[i]
 
 
 def frozen_view(store: Store) -> SimpleNamespace:

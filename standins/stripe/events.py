@@ -34,15 +34,20 @@ class EventRoutes(RouteGroup):
     def log(self) -> Any:
         return self.billing.events
 
-    def _render(self, evt: dict[str, Any]) -> dict[str, Any]:
-        return public(self.log.materialize(evt))
+    def _render(self, evt: dict[str, Any], expand: list[str] | None) -> dict[str, Any]:
+        """The stored event; copied deeply only when ``expand`` may write into it (the body
+        is serialized straight away otherwise)."""
+        evt = self.log.materialize(evt)
+        if expand:
+            return public(evt)
+        return {k: v for k, v in evt.items() if not k.startswith("_")}
 
     def retrieve(self, params: dict[str, Any], eid: str) -> dict[str, Any]:
         p = self.api.check({"expand": ["str"]}, params)
         evt = self.store.data["event"].get(eid)
         if evt is None or not self.log.retained(evt):
             raise no_such("event", eid)
-        body = self._render(evt)
+        body = self._render(evt, p.get("expand"))
         for path in p.get("expand") or ():
             self.api.expand(body, path)
         return body
@@ -91,9 +96,10 @@ class EventRoutes(RouteGroup):
         out = out[:limit]
         if before:
             out.reverse()
-        body = {"object": "list", "data": [self._render(e) for e in out], "has_more": has_more,
-                "url": "/v1/events"}  # fmt: skip
-        for path in p.get("expand") or ():
+        expand = p.get("expand")
+        body = {"object": "list", "data": [self._render(e, expand) for e in out],
+                "has_more": has_more, "url": "/v1/events"}  # fmt: skip
+        for path in expand or ():
             self.api.expand(body, path)
         return body
 

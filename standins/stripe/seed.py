@@ -38,27 +38,24 @@ def seed_bulk(store: Store, now: int, customers: int, subscriptions: int, seed: 
 
 
 def _seed_events(store: Store, log: EventLog, ids: list[str], n_subs: int, seed: int) -> None:
-    rng = random.Random(seed + 1)
-    frozen = frozen_view(store)
-    subs = [store.data["subscription"][sid]
-            for sid in list(store.order["subscription"].newest_first())[:n_subs]]  # fmt: skip
     objs = [("customer", store.data["customer"][c]) for c in ids]
-    objs += [("subscription", s) for s in reversed(subs)]
+    sub_ids = store.order["subscription"].newest_first()
+    objs += [("subscription", store.data["subscription"][next(sub_ids)]) for _ in range(n_subs)]
     objs.sort(key=lambda ko: ko[1]["_seq"])
-    for kind, rec in objs:
+    # Store.new_id for events, with the random letters drawn in one call.
+    width = 19
+    letters = "".join(random.Random(seed + 1).choices(_ALNUM, k=width * len(objs)))
+    items = []
+    for i, (kind, rec) in enumerate(objs):
+        n, digits = store.seq + 1 + i, []
+        while n:
+            n, r = divmod(n, 62)
+            digits.append(_ALNUM[r])
+        head = "".join(reversed(digits)).rjust(5, "0")
+        eid = "evt_" + head + letters[i * width:i * width + max(0, 24 - len(head))]
         etype = "customer.created" if kind == "customer" else "customer.subscription.created"
-        eid = _fast_id(store.seq + 1, rng)
-        log.add_lazy(etype, kind, rec, frozen, eid)
-
-
-def _fast_id(n: int, rng: random.Random) -> str:
-    """``Store.new_id`` for events, with one ``choices`` call instead of one per letter."""
-    digits = []
-    while n:
-        n, r = divmod(n, 62)
-        digits.append(_ALNUM[r])
-    head = "".join(reversed(digits)).rjust(5, "0")
-    return "evt_" + head + "".join(rng.choices(_ALNUM, k=max(0, 24 - len(head))))
+        items.append((etype, kind, rec, eid))
+    log.add_lazy(items, frozen_view(store))
 
 
 def _seed(store: Store, now: int, customers: int, subscriptions: int, seed: int,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import threading
@@ -144,10 +145,18 @@ class StripeStandIn:
         """Bulk data created over the last ``span_days``; ``events`` adds the matching
         ``customer.created`` / ``customer.subscription.created`` events (only the last 30
         days of them are listable, as with any event)."""
+        if span_days < 1:
+            raise ValueError("span_days must be at least 1")
         with self.lock:
             log = self.billing.events if events else None
-            return seed_bulk(self.store, self.wall.now(), customers, subscriptions, seed,
-                             log=log, span=span_days * 86_400)  # fmt: skip
+            collecting = gc.isenabled()
+            gc.disable()  # tens of thousands of new dicts: no point in scanning them midway
+            try:
+                return seed_bulk(self.store, self.wall.now(), customers, subscriptions, seed,
+                                 log=log, span=span_days * 86_400)  # fmt: skip
+            finally:
+                if collecting:
+                    gc.enable()
 
     # events --------------------------------------------------------------------------------
     def set_default_api_version(self, version: str) -> None:
