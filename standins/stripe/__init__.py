@@ -6,6 +6,11 @@ payment methods (the ``pm_card_visa`` and ``pm_card_chargeCustomerFail`` test ca
 clocks that drive renewals, failed payments, retries, trials and scheduled cancellations.
 Anything it does not implement is refused with Stripe's own error, never silently accepted.
 
+Events (eventlog.py) are kept 30 days by the stand-in's wall clock, render their payload in
+the account's default API version (``set_default_api_version``; HTTP ``POST
+/_standin/default_api_version``) and can be made to show up late in lists
+(``delay_next_events`` / ``release_late_events``), as Stripe's eventually consistent list can.
+
 The engine never imports this package.
 """
 

@@ -15,7 +15,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .clock import DAY, WallClock, period_boundary
-from .objects import new_event, new_invoice, render
+from .eventlog import EventLog
+from .objects import new_invoice, render
 from .store import Store
 
 __all__ = ["Billing", "BillingSettings", "item_amount"]
@@ -68,6 +69,8 @@ class Billing:
         self.wall = wall
         self.settings = settings
         self.request_id: str | None = None
+        self.idempotency_key: str | None = None
+        self.events = EventLog(store, wall)
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
 
     # time ----------------------------------------------------------------------------------
@@ -80,12 +83,15 @@ class Billing:
     # events --------------------------------------------------------------------------------
     def emit(
         self, etype: str, kind: str, rec: dict[str, Any], now: int,
-        previous: dict[str, Any] | None = None,
+        before: dict[str, Any] | None = None,
     ) -> None:  # fmt: skip
-        evt = new_event(self.store, etype, render(self.store, kind, rec), now, previous,
-                        self.request_id)  # fmt: skip
-        self.store.put("event", evt)
-        self.store.index_event(evt)
+        """One event; ``before`` (``snapshot`` taken before the change) gives an update
+        event its ``previous_attributes``, and no event at all if nothing changed."""
+        request = {"id": self.request_id, "idempotency_key": self.idempotency_key}
+        self.events.emit(etype, kind, rec, now, before, request)
+
+    def snapshot(self, sub: dict[str, Any]) -> dict[str, Any]:
+        return render(self.store, "subscription", sub)
 
     # money ---------------------------------------------------------------------------------
     def _coupon_of(self, di: str) -> dict[str, Any]:
@@ -186,12 +192,12 @@ class Billing:
             ]
 
     def set_status(self, sub: dict[str, Any], status: str, now: int,
-                   extra_prev: dict[str, Any] | None = None) -> None:  # fmt: skip
-        prev = {"status": sub["status"], **(extra_prev or {})}
-        changed = sub["status"] != status
+                   before: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """Set the status and emit the update, with every change since ``before`` (default:
+        just now, so only the status change)."""
+        before = before if before is not None else self.snapshot(sub)
         self.store.set_status(sub, status)
-        if changed or extra_prev:
-            self.emit("customer.subscription.updated", "subscription", sub, now, prev)
+        self.emit("customer.subscription.updated", "subscription", sub, now, before)
 
     def cancel(self, sub: dict[str, Any], now: int, reason: str) -> None:
         self.store.set_status(sub, "canceled")
@@ -203,11 +209,11 @@ class Billing:
         self.emit("customer.subscription.deleted", "subscription", sub, now)
 
     def pay_or_fail(self, sub: dict[str, Any], inv: dict[str, Any], now: int, paid: bool,
-                    prev: dict[str, Any] | None) -> None:  # fmt: skip
+                    before: dict[str, Any] | None) -> None:  # fmt: skip
         """After an invoice attempt on a live subscription: active if paid, else past_due.
 
-        ``prev`` None means the caller emits the update event itself (an API update does,
-        once, with everything that changed).
+        ``before`` None means the caller emits the update event itself (an API update does,
+        once, with everything that changed); else the snapshot the update is measured from.
         """
         status = "active" if paid else "past_due"
         if paid:
@@ -216,10 +222,10 @@ class Billing:
                 self.attempt(sub, old, now)
         elif sub["status"] != "past_due":
             self.schedule_retries(sub, now)
-        if prev is None:
+        if before is None:
             self.store.set_status(sub, status)
         else:
-            self.set_status(sub, status, now, prev)
+            self.set_status(sub, status, now, before)
 
     # the state machine ---------------------------------------------------------------------
     def _next(self, sub: dict[str, Any]) -> tuple[int, int, str] | None:
@@ -274,16 +280,14 @@ class Billing:
             self.set_status(sub, "paused", t)
             self.emit("customer.subscription.paused", "subscription", sub, t)
             return
-        prev = {"current_period_start": sub["_items"][0]["current_period_start"],
-                "current_period_end": sub["_items"][0]["current_period_end"]}  # fmt: skip
+        before = self.snapshot(sub)
         self.start_cycle(sub, t)
         inv = self.invoice(sub, "subscription_cycle", t, attempt=False)
         paid = self.attempt(sub, inv, t)
-        self.pay_or_fail(sub, inv, t, paid, prev)
+        self.pay_or_fail(sub, inv, t, paid, before)
 
     def _on_renew(self, sub: dict[str, Any], t: int) -> None:
-        prev = {"current_period_start": sub["_items"][0]["current_period_start"],
-                "current_period_end": sub["_items"][0]["current_period_end"]}  # fmt: skip
+        before = self.snapshot(sub)
         self._expire_discounts(sub, t)
         sub["_cycle"] += 1
         self._set_period(sub, t)
@@ -291,9 +295,9 @@ class Billing:
         was = sub["status"]
         paid = self.attempt(sub, inv, t)
         if was == "past_due" and not paid:
-            self.emit("customer.subscription.updated", "subscription", sub, t, prev)
+            self.emit("customer.subscription.updated", "subscription", sub, t, before)
             return
-        self.pay_or_fail(sub, inv, t, paid, prev)
+        self.pay_or_fail(sub, inv, t, paid, before)
 
     def _on_retry(self, sub: dict[str, Any], t: int) -> None:
         open_invoices = self._open_invoices(sub)
@@ -322,11 +326,12 @@ class Billing:
             inv["next_payment_attempt"] = sub["_next_retry"]
 
     def _on_expire(self, sub: dict[str, Any], t: int) -> None:
+        before = self.snapshot(sub)
         for inv in self._open_invoices(sub):
             inv["status"] = "void"
             inv["status_transitions"]["voided_at"] = t
         sub["ended_at"] = t
-        self.set_status(sub, "incomplete_expired", t)
+        self.set_status(sub, "incomplete_expired", t, before)
 
     def _expire_discounts(self, sub: dict[str, Any], t: int) -> None:
         """``once`` coupons applied to the first invoice; ``repeating`` ones run out at ``end``."""

@@ -106,10 +106,7 @@ class CustomerRoutes(RouteGroup):
                     cus["invoice_settings"]["footer"] = settings["footer"]
             elif k != "expand":
                 cus[k] = v
-        after = render(self.store, "customer", cus)
-        prev = {k: before[k] for k in before if before[k] != after[k]}
-        if prev:
-            self.billing.emit("customer.updated", "customer", cus, self.api.now(cid), prev)
+        self.billing.emit("customer.updated", "customer", cus, self.api.now(cid), before)
         return self.api.out("customer", cus, p.get("expand"))
 
     def delete(self, params: dict[str, Any], cid: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from .store import Store
 
 __all__ = [
-    "API_VERSION", "clone", "deleted_stub", "new_customer", "new_discount", "new_event",
+    "API_VERSION", "clone", "deleted_stub", "new_customer", "new_discount",
     "new_invoice", "new_item", "new_payment_method", "new_subscription", "public", "render",
 ]  # fmt: skip
 
@@ -279,21 +279,6 @@ def new_invoice(
         "subtotal": amount, "subtotal_excluding_tax": amount, "test_clock": sub["test_clock"],
         "total": amount, "total_discount_amounts": [], "total_excluding_tax": amount,
         "total_pretax_credit_amounts": [], "total_taxes": [], "webhooks_delivered_at": now,
-    }  # fmt: skip
-
-
-def new_event(
-    store: Store, etype: str, obj: dict[str, Any], now: int,
-    previous: dict[str, Any] | None, request_id: str | None,
-) -> dict[str, Any]:  # fmt: skip
-    data: dict[str, Any] = {"object": obj}
-    if previous is not None:
-        data["previous_attributes"] = previous
-    return {
-        "id": store.new_id("evt", 24), "object": "event", "api_version": API_VERSION,
-        "created": now, "data": data, "livemode": False,
-        "pending_webhooks": 0, "request": {"id": request_id, "idempotency_key": None},
-        "type": etype,
     }  # fmt: skip
 
 

@@ -1,7 +1,10 @@
 """Bulk data for benchmarks: thousands of customers and subscriptions straight into the store.
 
-No HTTP and no events: this stands for an account that already existed before the sync ran.
-Creation times rise with creation order, so list order (newest first) matches ``created``.
+No HTTP: this stands for an account that already existed before the sync ran. Creation times
+rise with creation order over ``span`` seconds up to ``now``, so list order (newest first)
+matches ``created``. With ``log``, each customer and subscription also gets its ``*.created``
+event at its own ``created`` time, cheaply: the object is pickled (a snapshot of its seeded
+state) and the event's payload is rendered only when first read.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ import random
 from typing import Any
 
 from .clock import period_boundary
+from .eventlog import EventLog, frozen_view
 from .objects import new_customer, new_item, new_payment_method, new_price, new_product
 from .objects import new_subscription as new_sub
-from .store import Store
+from .store import _ALNUM, Store
 
 __all__ = ["seed_bulk"]
 
@@ -25,12 +29,40 @@ STATUSES = (("active", 80), ("trialing", 5), ("past_due", 5), ("canceled", 7), (
 YEAR = 365 * 86_400
 
 
-def seed_bulk(store: Store, now: int, customers: int, subscriptions: int,
-              seed: int = 1) -> list[str]:  # fmt: skip
+def seed_bulk(store: Store, now: int, customers: int, subscriptions: int, seed: int = 1,
+              log: EventLog | None = None, span: int = YEAR) -> list[str]:  # fmt: skip
+    ids = _seed(store, now, customers, subscriptions, seed, span)
+    if log is not None:
+        _seed_events(store, log, ids, subscriptions, seed)
+    return ids
 
+
+def _seed_events(store: Store, log: EventLog, ids: list[str], n_subs: int, seed: int) -> None:
+    objs = [("customer", store.data["customer"][c]) for c in ids]
+    sub_ids = store.order["subscription"].newest_first()
+    objs += [("subscription", store.data["subscription"][next(sub_ids)]) for _ in range(n_subs)]
+    objs.sort(key=lambda ko: ko[1]["_seq"])
+    # Store.new_id for events, with the random letters drawn in one call.
+    width = 19
+    letters = "".join(random.Random(seed + 1).choices(_ALNUM, k=width * len(objs)))
+    items = []
+    for i, (kind, rec) in enumerate(objs):
+        n, digits = store.seq + 1 + i, []
+        while n:
+            n, r = divmod(n, 62)
+            digits.append(_ALNUM[r])
+        head = "".join(reversed(digits)).rjust(5, "0")
+        eid = "evt_" + head + letters[i * width:i * width + max(0, 24 - len(head))]
+        etype = "customer.created" if kind == "customer" else "customer.subscription.created"
+        items.append((etype, kind, rec, eid))
+    log.add_lazy(items, frozen_view(store))
+
+
+def _seed(store: Store, now: int, customers: int, subscriptions: int, seed: int,
+          span: int) -> list[str]:  # fmt: skip
     rng = random.Random(seed)
-    start = now - YEAR
-    step = max(1, YEAR // max(1, customers + subscriptions))
+    start = now - span
+    step = max(1, span // max(1, customers + subscriptions))
     t = start
     prices: list[dict[str, Any]] = []
     for i, (cur, interval, amount) in enumerate(PLANS):

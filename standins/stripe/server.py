@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import threading
@@ -139,10 +140,45 @@ class StripeStandIn:
         with self._stats_lock:
             self._faults = [status] * n
 
-    def seed_bulk(self, customers: int = 10_000, subscriptions: int = 12_000,
-                  seed: int = 1) -> list[str]:  # fmt: skip
+    def seed_bulk(self, customers: int = 10_000, subscriptions: int = 12_000, seed: int = 1,
+                  *, events: bool = False, span_days: int = 365) -> list[str]:  # fmt: skip
+        """Bulk data created over the last ``span_days``; ``events`` adds the matching
+        ``customer.created`` / ``customer.subscription.created`` events (only the last 30
+        days of them are listable, as with any event)."""
+        if span_days < 1:
+            raise ValueError("span_days must be at least 1")
         with self.lock:
-            return seed_bulk(self.store, self.wall.now(), customers, subscriptions, seed)
+            log = self.billing.events if events else None
+            collecting = gc.isenabled()
+            gc.disable()  # tens of thousands of new dicts: no point in scanning them midway
+            try:
+                return seed_bulk(self.store, self.wall.now(), customers, subscriptions, seed,
+                                 log=log, span=span_days * 86_400)  # fmt: skip
+            finally:
+                if collecting:
+                    gc.enable()
+
+    # events --------------------------------------------------------------------------------
+    def set_default_api_version(self, version: str) -> None:
+        """The account's default API version, used to render the payload of new events
+        (``data.object``); requests still speak only the pinned version."""
+        with self.lock:
+            self.billing.events.set_api_version(version)
+
+    @property
+    def default_api_version(self) -> str:
+        return self.billing.events.api_version
+
+    def delay_next_events(self, n: int, seconds: int | None = None) -> None:
+        """The next ``n`` events keep their true ``created`` but lists leave them out until
+        the wall clock reaches ``created + seconds`` (``None``: until released)."""
+        with self.lock:
+            self.billing.events.delay_next(n, seconds)
+
+    def release_late_events(self) -> int:
+        """Make every delayed event visible now; returns how many were still hidden."""
+        with self.lock:
+            return self.billing.events.release()
 
     # time for objects not on a test clock --------------------------------------------------
     def now(self) -> int:
@@ -162,7 +198,7 @@ class StripeStandIn:
 
     def _run_wall(self) -> None:
         subs = (s for s in self.store.data["subscription"].values() if s["test_clock"] is None)
-        self.billing.request_id = None
+        self.billing.request_id = self.billing.idempotency_key = None
         self.billing.run(list(subs), self.wall.now())
 
     # request handling (called from the HTTP threads) ---------------------------------------
@@ -217,6 +253,7 @@ class StripeStandIn:
             _, fn, args = matched
             with self.lock:
                 self.billing.request_id = request_id
+                self.billing.idempotency_key = idem
                 result = fn(params, *args)
             payload = json.dumps(result).encode()
             if idem:
@@ -261,6 +298,25 @@ class StripeStandIn:
             return 200, {"ok": True}
         if method == "POST" and path == "/_standin/advance_time":
             return 200, {"now": self.advance_time(int(params.get("seconds", 0)))}
+        return self._admin_events(method, path, params)
+
+    def _admin_events(self, method: str, path: str, params: dict[str, Any]
+                      ) -> tuple[int, dict[str, Any]]:  # fmt: skip
+        try:
+            if method == "POST" and path == "/_standin/default_api_version":
+                self.set_default_api_version(str(params.get("version", "")))
+                return 200, {"default_api_version": self.default_api_version}
+            if method == "GET" and path == "/_standin/default_api_version":
+                return 200, {"default_api_version": self.default_api_version}
+            if method == "POST" and path == "/_standin/delay_next_events":
+                seconds = params.get("seconds")
+                self.delay_next_events(int(params.get("n", 1)),
+                                       None if seconds is None else int(seconds))  # fmt: skip
+                return 200, {"ok": True}
+            if method == "POST" and path == "/_standin/release_late_events":
+                return 200, {"released": self.release_late_events()}
+        except ValueError as exc:
+            return 400, {"error": {"message": str(exc)}}
         return 404, {"error": {"message": f"Unknown stand-in control {method} {path}"}}
 
 

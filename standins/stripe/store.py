@@ -13,7 +13,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["KINDS", "OrderedIndex", "Store"]
+__all__ = ["KINDS", "OrderedIndex", "Store", "event_key"]
 
 KINDS = (
     "customer", "product", "price", "coupon", "discount", "subscription", "invoice", "event",
@@ -68,6 +68,23 @@ class OrderedIndex:
         ids = self._ids
         for j in range(i, len(ids)):
             yield ids[j]
+
+    def keyed_newest_first(self, below: int | None = None) -> Iterator[tuple[int, str]]:
+        """(key, id) with key < ``below``, newest first (for merging several indexes)."""
+        i = len(self._seqs) if below is None else bisect_left(self._seqs, below)
+        seqs, ids = self._seqs, self._ids
+        for j in range(i - 1, -1, -1):
+            yield seqs[j], ids[j]
+
+    def keyed_oldest_first(self, above: int) -> Iterator[tuple[int, str]]:
+        i = bisect_left(self._seqs, above + 1)
+        seqs, ids = self._seqs, self._ids
+        for j in range(i, len(ids)):
+            yield seqs[j], ids[j]
+
+
+def event_key(created: int, seq: int) -> int:
+    return (created << 40) + seq
 
 
 class Store:
@@ -155,8 +172,18 @@ class Store:
         for pid in after - before:
             self.subs_by_price.setdefault(pid, OrderedIndex()).add(sub["_seq"], sub["id"])
 
-    def index_event(self, evt: dict[str, Any]) -> None:
-        self.events_by_type.setdefault(evt["type"], OrderedIndex()).add(evt["_seq"], evt["id"])
+    def put_event(self, evt: dict[str, Any]) -> dict[str, Any]:
+        """Events sort by ``created`` first, then creation order: ``_key`` is both at once.
+
+        Seeded events carry their object's past ``created`` although they are stored after
+        newer ones, so creation order alone would not be Stripe's order (newest first).
+        """
+        evt["_seq"] = seq = self.next_seq()
+        evt["_key"] = key = event_key(evt["created"], seq)
+        self.data["event"][evt["id"]] = evt
+        self.order["event"].add(key, evt["id"])
+        self.events_by_type.setdefault(evt["type"], OrderedIndex()).add(key, evt["id"])
+        return evt
 
     def index_invoice(self, inv: dict[str, Any]) -> None:
         sid = inv["parent"]["subscription_details"]["subscription"]

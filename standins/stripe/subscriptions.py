@@ -181,6 +181,10 @@ class SubscriptionRoutes(ItemRules, RouteGroup):
                 return False
             if price is not None and all(it["price"] != price for it in r["_items"]):
                 return False
+            if clock is None and cus is None:
+                # Stripe: "The response will not include subscriptions with test clocks if
+                # this [test_clock] and the customer parameter is not set."
+                return r["test_clock"] is None
             return clock is None or r["test_clock"] == clock
 
         return self.api.page("subscription", index, p, "/v1/subscriptions", pred)
@@ -238,10 +242,7 @@ class SubscriptionRoutes(ItemRules, RouteGroup):
         trial_end = p.get("trial_end")
         if trial_end is not None and sub["status"] == "trialing":
             self._change_trial(sub, trial_end, now)
-        after = render(self.store, "subscription", sub)
-        prev = {k: before[k] for k in before if before[k] != after[k]}
-        if prev:
-            self.billing.emit("customer.subscription.updated", "subscription", sub, now, prev)
+        self.billing.emit("customer.subscription.updated", "subscription", sub, now, before)
         return self.api.out("subscription", sub, p.get("expand"))
 
     def _change_trial(self, sub: dict[str, Any], trial_end: int | str, now: int) -> None:
@@ -281,9 +282,10 @@ class SubscriptionRoutes(ItemRules, RouteGroup):
         if sub["status"] != "paused":
             raise invalid("Only a paused subscription can be resumed.", "id")
         now = self.api.now(sub["customer"])
+        before = self.billing.snapshot(sub)
         self.billing.start_cycle(sub, now)
         inv = self.billing.invoice(sub, "subscription_cycle", now, attempt=False)
         paid = self.billing.attempt(sub, inv, now)
-        self.billing.pay_or_fail(sub, inv, now, paid, {"status": "paused"})
+        self.billing.pay_or_fail(sub, inv, now, paid, before)
         self.billing.emit("customer.subscription.resumed", "subscription", sub, now)
         return self.api.out("subscription", sub, p.get("expand"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+import requests
 import stripe
 
 from standins.stripe import StripeStandIn
@@ -51,3 +52,17 @@ def make_customer(client: stripe.StripeClient) -> Callable[..., stripe.Customer]
         return client.v1.customers.create(params)
 
     return make
+
+
+@pytest.fixture
+def raw(standin: StripeStandIn) -> Iterator[Callable[..., tuple[int, dict]]]:
+    """``raw(path, params)``: a GET over plain HTTP, for exact bodies and status codes."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {standin.api_key}"
+
+    def get(path: str, params: dict | list | None = None) -> tuple[int, dict]:
+        r = session.get(standin.base_url + path, params=params, timeout=5)
+        return r.status_code, r.json()
+
+    yield get
+    session.close()
