@@ -7,7 +7,7 @@ from typing import Any
 
 from .api import LIST_SPEC, RouteGroup
 from .errors import StripeError, invalid, missing_param
-from .objects import new_coupon, new_price, new_product, public
+from .objects import new_coupon, new_price, new_product, public, render
 
 __all__ = ["CatalogRoutes"]
 
@@ -77,6 +77,7 @@ class CatalogRoutes(RouteGroup):
         if p.get("id") and p["id"] in self.store.data["product"]:
             raise invalid("Product already exists.", "id", "resource_already_exists")
         rec = self.store.put("product", new_product(self.store, self.api.now(), p))
+        self.billing.emit("product.created", "product", rec, self.api.now())
         return self.api.out("product", rec, p.get("expand"))
 
     def get_product(self, params: dict[str, Any], pid: str) -> dict[str, Any]:
@@ -86,12 +87,14 @@ class CatalogRoutes(RouteGroup):
     def update_product(self, params: dict[str, Any], pid: str) -> dict[str, Any]:
         rec = self.api.get("product", pid)
         p = self.api.check(PRODUCT_FIELDS, params)
+        before = render(self.store, "product", rec)
         for k, v in p.items():
             if k == "metadata":
                 rec["metadata"] = merge_metadata(rec["metadata"], v)
             elif k != "expand":
                 rec[k] = v
         rec["updated"] = self.api.now()
+        self.billing.emit("product.updated", "product", rec, self.api.now(), before)
         return self.api.out("product", rec, p.get("expand"))
 
     def list_products(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -210,11 +213,13 @@ class CatalogRoutes(RouteGroup):
         rec = self.api.get("price", pid)
         p = self.api.check({"active": "bool", "metadata": "meta", "nickname": "str",
                             "lookup_key": "str", "expand": ["str"]}, params)  # fmt: skip
+        before = render(self.store, "price", rec)
         for k, v in p.items():
             if k == "metadata":
                 rec["metadata"] = merge_metadata(rec["metadata"], v)
             elif k != "expand":
                 rec[k] = v
+        self.billing.emit("price.updated", "price", rec, self.api.now(), before)
         return self.api.out("price", rec, p.get("expand"))
 
     def list_prices(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -266,6 +271,7 @@ class CatalogRoutes(RouteGroup):
         rec = self.api.get("coupon", cid)
         rec["_deleted"] = True  # discounts already applied keep working, as in Stripe
         rec["valid"] = False
+        self.billing.emit("coupon.deleted", "coupon", rec, self.api.now())
         return {"id": cid, "object": "coupon", "deleted": True}
 
     def list_coupons(self, params: dict[str, Any]) -> dict[str, Any]:

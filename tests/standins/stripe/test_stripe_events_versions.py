@@ -53,8 +53,9 @@ def test_version_in_force_at_creation_is_kept(standin, client, monthly, make_cus
     events = client.v1.events.list({"limit": 100}).data
     versions = {e.type: e.api_version for e in events}
     assert versions == {
-        "customer.created": PINNED, "customer.subscription.created": "2024-06-20",
-        "invoice.paid": "2024-06-20", "customer.updated": PINNED,
+        "product.created": PINNED, "customer.created": PINNED,
+        "customer.subscription.created": "2024-06-20", "invoice.paid": "2024-06-20",
+        "customer.updated": PINNED,
     }  # fmt: skip
     assert client.v1.events.retrieve(before.id).api_version == PINNED
     # stripe-python still builds its objects from the old shape.
