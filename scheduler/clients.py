@@ -97,7 +97,15 @@ class TokenSource:
         if resp.status_code != 200:
             raise login_refused(s.salesforce_auth, resp.status_code, body)
         if not isinstance(body, dict) or "access_token" not in body or "instance_url" not in body:
-            raise login_refused(s.salesforce_auth, resp.status_code, None)
+            kind = resp.headers.get("Content-Type", "no content type")
+            raise StopCycle(
+                f"Salesforce login at {s.salesforce_login_url} answered HTTP {resp.status_code} "
+                f"with {kind} instead of a token: check SALESFORCE_LOGIN_URL (a proxy or a "
+                "captive portal can answer in its place)",
+                category=Category.CONFIGURATION,
+                code="LOGIN_NOT_JSON",
+                http_status=resp.status_code,
+            )
         return Token(body["access_token"], str(body["instance_url"]).rstrip("/"), body.get("id"))
 
     def _assertion(self) -> str:
@@ -110,8 +118,19 @@ class TokenSource:
             "aud": s.salesforce_jwt_audience,
             "exp": int(time.time()) + JWT_LIFETIME,
         }
-        key = s.salesforce_private_key_file.read_bytes()
-        return jwt.encode(claims, key, algorithm="RS256")
+        path = s.salesforce_private_key_file
+        try:
+            key = path.read_bytes()
+        except OSError as exc:  # removed or made unreadable since start-up
+            raise ConfigError(
+                f"SALESFORCE_PRIVATE_KEY_FILE: cannot read {path} ({exc.strerror})"
+            ) from None
+        try:
+            return jwt.encode(claims, key, algorithm="RS256")
+        except (ValueError, TypeError, jwt.PyJWTError):
+            raise ConfigError(
+                f"SALESFORCE_PRIVATE_KEY_FILE: {path} is not a usable RSA private key"
+            ) from None
 
 
 class ReauthSession(requests.Session):

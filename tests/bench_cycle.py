@@ -250,7 +250,8 @@ def measure_cycle(world: World, scenario: str, *, accounts: int) -> Measure:
     return Measure(scenario, world.sf_standin.api_calls(), world.stripe_standin.total_requests(),
                    wall, report.written + error_records, budget, dict(report.api_calls),
                    sf_api_counters(world), stripe_counters,
-                   note=f"strategy {report.strategy}; failures seen {dict(report.errors)}; "
+                   note=f"strategy {report.strategy}; failures seen "
+                        f"{ {str(k): v for k, v in report.errors.items()} }; "
                         f"{error_records} Sync_Error__c records written")
 
 

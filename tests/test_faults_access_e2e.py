@@ -137,3 +137,73 @@ def test_schema_enums_equal_the_deployed_picklists():
 
     assert values("Category__c") == {c.value for c in schema.Category}
     assert values("Status__c") == {s.value for s in schema.ErrorStatus}
+
+
+def _hidden(*fields: str) -> PackageSpec:
+    spec = PackageSpec.current()
+    sets = []
+    for ps in spec.permission_sets:
+        if ps.name == "Billing_Sync_Integration":
+            perms = tuple(p for p in ps.field_permissions if p.field not in fields)
+            ps = dataclasses.replace(ps, field_permissions=perms)
+        sets.append(ps)
+    return dataclasses.replace(spec, permission_sets=tuple(sets))
+
+
+def test_fault_fields_gone_are_all_named_in_one_stop(linked):
+    world, _subs = linked
+    deploy(world.conn.sf, spec=_hidden("Account.MRR__c", "Subscription__c.Plan__c"),
+           username=world.sf_standin.username, poll_interval=0.01)
+    report = world.cycle()
+    assert report.exit_code == 3 and report.stop is not None
+    assert report.stop.code == "FIELDS_MISSING"
+    assert "Account.MRR__c" in report.stop.message
+    assert "Subscription__c.Plan__c" in report.stop.message
+    assert world.writes() <= 1  # at most the Sync_Error__c of the stop itself
+
+
+def test_fault_the_login_answering_html_is_one_clear_stop(world, tmp_path, capsys):
+    import http.server
+    import ssl
+
+    import trustme
+
+    class Portal(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # a captive portal or proxy answering in the login URL's place
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = b"<html><body>Please log in to the Wi-Fi</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args):
+            pass
+
+    ca = trustme.CA()
+    ca_file = tmp_path / "portal-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = http.server.HTTPServer(("127.0.0.1", 0), Portal)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        from scheduler.cli import main
+
+        env = {**world.env, "SALESFORCE_LOGIN_URL": f"https://127.0.0.1:{server.server_port}",
+               "SALESFORCE_CA_BUNDLE": str(ca_file)}
+        assert main(["sync"], environ=env) == 3
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "text/html instead of a token" in err[0]
+        assert world.writes() == 0
+        with StateStore(world.settings.db_path) as store:
+            [run] = store.runs()
+            assert run["status"] == "stopped"
+            [row] = store.open_failures()
+            assert (row.code, row.mirrored) == ("LOGIN_NOT_JSON", False)  # shown once it can
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -57,9 +57,20 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _database(settings: Settings) -> str:
-    with sqlite3.connect(settings.db_path) as db:
-        db.execute("select 1")
-    return f"{settings.db_path} is writable"
+    """Opens the state file as a cycle would (schema version, corruption) and proves it can be
+    written: a write transaction is taken and rolled back."""
+    from sync.store import StateStore, StoreError
+
+    existed = settings.db_path.exists()
+    try:
+        with StateStore(settings.db_path) as store:
+            conn = store.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO cursors (name, value) VALUES ('check', 'x')")
+            conn.execute("ROLLBACK")
+    except (StoreError, sqlite3.Error) as exc:
+        raise SyncFailure(str(exc), category=Category.CONFIGURATION) from None
+    return f"{settings.db_path} is writable" + ("" if existed else " (created)")
 
 
 def _stripe(ctx: Context) -> str:

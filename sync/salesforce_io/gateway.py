@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from simple_salesforce.api import Salesforce
 from simple_salesforce.format import format_soql
@@ -21,8 +21,10 @@ from simple_salesforce.format import format_soql
 from metadata import schema
 from metadata.schema import Category
 
+from ..errors import StopCycle
 from ..retry import backoff_call, retry_delay
 from . import errors
+from .access import sobject
 
 __all__ = ["BATCH", "RecordError", "SalesforceGateway", "WriteResult"]
 
@@ -132,7 +134,14 @@ class SalesforceGateway:
         return list(self._query(soql))
 
     def _query(self, soql: str) -> Iterator[Row]:
-        records, url = self._call("query", lambda: _page(self.sf.query(soql)))
+        try:
+            records, url = self._call("query", lambda: _page(self.sf.query(soql)))
+        except StopCycle as exc:
+            if exc.code not in ("INVALID_FIELD", "INVALID_TYPE"):
+                raise
+            # Name every field of ours Salesforce no longer shows, not just the first one
+            # the query tripped on: the admin fixes them all in one go.
+            raise self._missing_fields(exc) from None
         while True:
             yield from records
             if url is None:
@@ -142,6 +151,32 @@ class SalesforceGateway:
                 return _page(self.sf.query_more(u, identifier_is_url=True))
 
             records, url = self._call("query", more)
+
+    def _missing_fields(self, cause: StopCycle) -> StopCycle:
+        missing: list[str] = []
+        for name in schema.owned_object_names():
+
+            def describe(n: str = name) -> dict[str, Any]:
+                return cast(dict[str, Any], sobject(self.sf, n).describe())
+
+            try:
+                described = self._call(f"describe {name}", describe)
+            except StopCycle:
+                missing.append(f"{name} (the whole object)")
+                continue
+            visible = {f["name"] for f in described.get("fields", [])}
+            missing += [
+                f"{name}.{f.name}" for f in schema.owned_fields(name) if f.name not in visible
+            ]
+        if not missing:
+            return cause
+        return StopCycle(
+            f"Salesforce does not show {len(missing)} of billing-sync's fields to the "
+            f"integration user: {', '.join(missing)} (deleted, or field-level security "
+            "missing). Run `billing-sync deploy`, which recreates them and grants access.",
+            category=Category.CONFIGURATION,
+            code="FIELDS_MISSING",
+        )
 
     # -- writes ----------------------------------------------------------------------------
     def update(self, records: Sequence[Row]) -> list[WriteResult]:
