@@ -49,6 +49,9 @@ KNOWN = (
     "SLACK_BOT_TOKEN",
     "SLACK_CHANNEL",
     "BILLING_SYNC_DB",
+    "BILLING_SYNC_API_SOFT_PERCENT",
+    "BILLING_SYNC_API_HARD_PERCENT",
+    "BILLING_SYNC_API_MAX_PER_CYCLE",
 )
 
 
@@ -71,6 +74,9 @@ class Settings:
     slack_bot_token: Secret | None = None
     slack_channel: str | None = None
     db_path: Path = Path(DEFAULT_DB)
+    api_soft_percent: float = 70.0
+    api_hard_percent: float = 90.0
+    api_max_per_cycle: int | None = None
 
     @property
     def stripe_mode(self) -> str:
@@ -198,6 +204,45 @@ def _db(raw: dict[str, str]) -> Path:
     return db
 
 
+def _number(
+    raw: dict[str, str],
+    name: str,
+    default: float | None,
+    low: float,
+    high: float | None = None,
+    *,
+    whole: bool = False,
+) -> float | None:
+    value = raw.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value) if whole else float(value)
+    except ValueError:
+        number = None
+    if number is None or number < low or (high is not None and number > high):
+        span = f"{low:g} to {high:g}" if high is not None else f"at least {low:g}"
+        kind = "a whole number" if whole else "a number"
+        raise ConfigError(f"{name}: expected {kind}, {span}, got '{value}'")
+    return number
+
+
+def _budget(raw: dict[str, str]) -> dict[str, Any]:
+    soft = _number(raw, "BILLING_SYNC_API_SOFT_PERCENT", 70.0, 1, 100)
+    hard = _number(raw, "BILLING_SYNC_API_HARD_PERCENT", 90.0, 1, 100)
+    if soft is not None and hard is not None and soft > hard:
+        raise ConfigError(
+            f"BILLING_SYNC_API_SOFT_PERCENT: {soft:g} is above BILLING_SYNC_API_HARD_PERCENT "
+            f"({hard:g}); the soft threshold must come first"
+        )
+    cap = _number(raw, "BILLING_SYNC_API_MAX_PER_CYCLE", None, 1, whole=True)
+    return {
+        "api_soft_percent": soft,
+        "api_hard_percent": hard,
+        "api_max_per_cycle": None if cap is None else int(cap),
+    }
+
+
 def _validate(raw: dict[str, str]) -> Settings:
     problems = Problems()
     key = problems.check(_stripe_key, raw)
@@ -211,6 +256,7 @@ def _validate(raw: dict[str, str]) -> Settings:
     auth = problems.check(_salesforce_auth, raw)
     slack = _slack(raw, problems)
     db = problems.check(_db, raw)
+    budget = problems.check(_budget, raw)
     if problems.found:
         raise ConfigError(problems.found)
     mode, extra = auth
@@ -223,6 +269,7 @@ def _validate(raw: dict[str, str]) -> Settings:
         salesforce_ca_bundle=ca_bundle,
         salesforce_jwt_audience=audience,
         db_path=db,
+        **budget,
         **slack,
         **extra,
     )

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import stripe
 
+from sync.budget import ApiBudget
 from sync.cycle import Cycle, Progress
 from sync.incremental import IncrementalCycle
 from sync.ports import Alerter
@@ -47,6 +48,10 @@ class Engine:
         """One incremental cycle; its report's ``needs_full`` says when a full reconcile must
         run instead (no cursor yet, or one too old to trust)."""
         return IncrementalCycle(self.cycle).run()
+
+    def over_soft_budget(self) -> bool:
+        """Whether the org's API usage is above the soft threshold: full reconciles wait."""
+        return self.cycle.budget.over_soft(self.gateway.usage())
 
     def close(self) -> None:
         self.store.close()
@@ -91,5 +96,8 @@ def build_engine(
         clock=clock,
         progress=progress,
         halt=halt,
+        budget=ApiBudget(
+            settings.api_soft_percent, settings.api_hard_percent, settings.api_max_per_cycle
+        ),
     )
     return Engine(source, gateway, store, chosen, cycle)

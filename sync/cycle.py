@@ -16,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from metadata import schema
+from metadata.schema import Category
 
+from .budget import ApiBudget
 from .core import RecordChange, diff_records, map_customer
 from .core.failures import (
     CYCLE_SUBJECT,
@@ -28,7 +30,7 @@ from .core.failures import (
 )
 from .core.mapping import SUBSCRIPTION_KEY, DesiredRecord, catalog_ids, cleared_account
 from .core.matching import match_accounts, refused_customer, unknown_customer
-from .errors import SyncFailure
+from .errors import StopCycle, SyncFailure
 from .outcomes import mirror_failures, stop_on_lost_access, write_failure
 from .ports import Alerter, BillingSource, CrmGateway, Store, WriteOutcome
 from .report import CycleReport
@@ -68,6 +70,7 @@ class Cycle:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         progress: Progress | None = None,
         halt: Callable[[], str | None] | None = None,
+        budget: ApiBudget | None = None,
     ):
         self.source = source
         self.gateway = gateway
@@ -77,6 +80,7 @@ class Cycle:
         self.progress: Progress = progress or (lambda *_args: None)
         # Asked before every write call: a reason to stop writing now (a signal, a deadline).
         self.halt: Callable[[], str | None] = halt or (lambda: None)
+        self.budget = budget or ApiBudget()
 
     # -- the cycle -------------------------------------------------------------------------
     def run(
@@ -93,7 +97,7 @@ class Cycle:
         t0 = time.monotonic()
         run_id = self.store.start_run(report.kind, dry_run=dry_run, now=now)
         self.source.begin_cycle()
-        sf_before = sum(self.gateway.calls.values())
+        sf_before = report.calls_before = sum(self.gateway.calls.values())
         status = "crashed"  # unless the cycle gets to say otherwise
         try:
             try:
@@ -109,6 +113,7 @@ class Cycle:
             status = report.outcome
         finally:
             report.api_calls["salesforce"] = sum(self.gateway.calls.values()) - sf_before
+            report.salesforce_api_usage = self.gateway.usage()
             report.api_calls.setdefault(self.source.provider, 0)
             report.duration_s = time.monotonic() - t0
             self.store.finish_run(
@@ -298,6 +303,10 @@ class Cycle:
                 reason = self.halt()
                 if reason:
                     raise Halted(reason)
+                calls = sum(gw.calls.values()) - report.calls_before
+                over = self.budget.blocks_writes(gw.usage(), calls)
+                if over:
+                    raise StopCycle(over, category=Category.LIMITS, code="API_BUDGET")
                 part = todo[start : start + WRITE_SLICE]
                 results = write([c.payload() for c in part])
                 stop_on_lost_access(results)

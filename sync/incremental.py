@@ -58,7 +58,7 @@ class IncrementalCycle:
         t0 = time.monotonic()
         run_id = store.start_run("incremental", dry_run=False, now=now)
         source.begin_cycle()
-        sf_before = sum(gw.calls.values())
+        sf_before = report.calls_before = sum(gw.calls.values())
         status = "crashed"
         try:
             try:
@@ -71,6 +71,7 @@ class IncrementalCycle:
             status = report.outcome
         finally:
             report.api_calls["salesforce"] = sum(gw.calls.values()) - sf_before
+            report.salesforce_api_usage = gw.usage()
             report.api_calls[source.provider] = report.api_calls.get(source.provider, 0)
             report.duration_s = time.monotonic() - t0
             store.finish_run(

@@ -42,6 +42,8 @@ class CycleReport:
     events: int = 0  # new billing events read
     events_other_version: int = 0  # of which rendered in another API version than ours
     dirty: int = 0  # customers re-read
+    salesforce_api_usage: tuple[int, int] | None = None  # (used, total) at the end
+    calls_before: int = 0  # the gateway's call count when the cycle began
 
     @property
     def stopped(self) -> str | None:
@@ -99,4 +101,7 @@ class CycleReport:
             "events": self.events,
             "events_other_api_version": self.events_other_version,
             "customers_reread": self.dirty,
+            "salesforce_api_usage": list(self.salesforce_api_usage)
+            if self.salesforce_api_usage
+            else None,
         }

@@ -207,3 +207,28 @@ def test_fault_the_login_answering_html_is_one_clear_stop(world, tmp_path, capsy
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_budget_above_the_hard_threshold_writes_nothing_and_resumes(linked):
+    world, subs = linked
+    world.sf_standin.set_api_usage(used=95_000, total=100_000)
+    report = world.cycle()
+    assert report.exit_code == 3 and report.stop is not None
+    assert report.stop.code == "API_BUDGET" and "of 100,000 daily requests (95%" in report.stop.message
+    assert world.subscriptions() == []  # nothing written
+    assert report.salesforce_api_usage is not None
+    world.sf_standin.set_api_usage(used=1_000, total=100_000)
+    again = world.cycle()
+    assert again.exit_code == 0 and len(world.subscriptions()) == 2
+    assert again.resolved >= 1  # the Limits failure of the stop resolves
+
+
+def test_the_per_cycle_cap_stops_writing_when_reached(linked):
+    world, _subs = linked
+    env = {**world.env, "BILLING_SYNC_API_MAX_PER_CYCLE": "3"}
+    from scheduler.settings import load_settings
+
+    world.settings = load_settings(env)
+    report = world.cycle()
+    assert report.stop is not None and "BILLING_SYNC_API_MAX_PER_CYCLE" in report.stop.message
+    assert world.subscriptions() == []

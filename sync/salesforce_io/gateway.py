@@ -152,6 +152,11 @@ class SalesforceGateway:
 
             records, url = self._call("query", more)
 
+    def usage(self) -> tuple[int, int] | None:
+        """The org's daily API usage as the last response reported it: (used, total)."""
+        seen = self.sf.api_usage.get("api-usage")
+        return None if seen is None else (int(seen.used), int(seen.total))
+
     def _missing_fields(self, cause: StopCycle) -> StopCycle:
         missing: list[str] = []
         for name in schema.owned_object_names():
