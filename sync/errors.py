@@ -32,6 +32,7 @@ class SyncFailure(Exception):
         code: str = "",
         http_status: int | None = None,
         request_id: str | None = None,
+        retry_after: float | None = None,
     ):
         super().__init__(message)
         self.message = message
@@ -39,6 +40,8 @@ class SyncFailure(Exception):
         self.code = code
         self.http_status = http_status
         self.request_id = request_id
+        # Seconds the service asked us to wait (Retry-After): the backoff waits at least this.
+        self.retry_after = retry_after
 
     @property
     def action(self) -> str:

@@ -86,6 +86,9 @@ def backoff_call(
             if attempt == attempts:
                 raise
             delay = retry_delay(attempt, base=base, cap=cap, rand=rand)
+            asked = getattr(exc, "retry_after", None)
+            if asked:
+                delay = max(delay, min(float(asked), cap))
             code = getattr(exc, "code", "") or type(exc).__name__
             log.warning(
                 "transient failure (%s), attempt %d of %d; retrying in %.1f s",

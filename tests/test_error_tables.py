@@ -171,3 +171,28 @@ def test_the_base_class_has_no_default_category():
     assert RetryLater("x", category=Category.STRIPE).action == "retry"
     assert SkipRecord("x", category=Category.STRIPE).action == "skip"
     assert StopCycle("x", category=Category.STRIPE).action == "stop"
+
+
+def test_stripe_retry_after_and_should_retry_are_honoured():
+    limited = stripe.RateLimitError("slow down", http_status=429, code="rate_limit",
+                                    headers={"Retry-After": "7", "request-id": "req_x"})
+    failure = stripe_errors.translate(limited)
+    assert isinstance(failure, RetryLater) and failure.retry_after == 7.0
+    final = stripe.APIError("no", http_status=500, headers={"Stripe-Should-Retry": "false"})
+    assert isinstance(stripe_errors.translate(final), StopCycle)
+
+
+def test_the_backoff_waits_at_least_what_the_service_asked():
+    from sync.retry import backoff_call
+
+    waits: list[float] = []
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RetryLater("busy", category=Category.STRIPE, retry_after=5.0)
+        return "ok"
+
+    assert backoff_call(flaky, sleep=waits.append, rand=lambda: 0.0) == "ok"
+    assert waits == [5.0]  # not the 0.25 s the first backoff step would have waited

@@ -68,6 +68,16 @@ def test_stripe_429_is_retried_with_backoff(linked):
     assert report.api_calls["stripe"] == world.stripe_standin.total_requests()
 
 
+def test_stripe_500s_are_retried_by_one_layer_only(linked):
+    world, _ids = linked
+    world.stripe_standin.reset_counters()
+    world.stripe_standin.fail_next(2, status=500)
+    report = world.cycle()
+    assert report.exit_code == 0 and report.written == 4
+    # stripe-python retries nothing itself: every request it sent is one the engine counted
+    assert report.api_calls["stripe"] == world.stripe_standin.total_requests()
+
+
 def test_stripe_source_tells_unknown_from_deleted_and_caches_the_catalog(world):
     c = world.stripe
     product = c.v1.products.create(params={"name": "Usage"}).id

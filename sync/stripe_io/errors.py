@@ -77,18 +77,30 @@ def translate(exc: BaseException) -> SyncFailure:
         status = exc.http_status
         code = exc.code or (f"HTTP_{status}" if status else type(exc).__name__)
         sentence = rule.say.format(detail=detail)
-        return rule.action(
+        headers = exc.headers or {}
+        action = rule.action
+        if action is RetryLater and str(headers.get("Stripe-Should-Retry", "")).lower() == "false":
+            action = StopCycle  # Stripe says a retry cannot succeed
+        return action(
             sentence[0].upper() + sentence[1:],
             category=rule.category,
             code=code,
             http_status=status,
             request_id=exc.request_id,
+            retry_after=_seconds(headers.get("Retry-After")),
         )
     return RetryLater(
         f"Stripe sent an unexpected reply ({type(exc).__name__}: {str(exc)[:200]})",
         category=Category.STRIPE,
         code="UNEXPECTED_RESPONSE",
     )
+
+
+def _seconds(value: object) -> float | None:
+    try:
+        return float(str(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 _SHAPE_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError)
