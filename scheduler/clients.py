@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import jwt
@@ -203,6 +204,22 @@ class SalesforceConnection:
     @property
     def username(self) -> str | None:
         return self.settings.salesforce_username
+
+    @cached_property
+    def org_id(self) -> str | None:
+        """The org this connection reaches: from the identity URL of the token response
+        (``…/id/<org id>/<user id>``), or one userinfo call for a direct token."""
+        if self.identity_url:
+            parts = self.identity_url.rstrip("/").split("/")
+            return parts[-2] if len(parts) >= 2 else None
+        root = self.sf.base_url.split("/services/")[0]
+        try:
+            resp = self.http.get(f"{root}/services/oauth2/userinfo", headers=self.sf.headers)
+            resp.raise_for_status()
+            return str(resp.json()["organization_id"])
+        except (requests.RequestException, ValueError, KeyError):
+            log.warning("could not tell which Salesforce org this is (userinfo unavailable)")
+            return None
 
     def reauthenticate(self) -> None:
         token = self.tokens.fetch()

@@ -20,13 +20,15 @@ from sync.ports import Alerter
 from sync.redact import Redactor
 from sync.report import CycleReport
 from sync.salesforce_io import SalesforceGateway
-from sync.store import StateStore
+from sync.store import StateStore, StoreError
 from sync.stripe_io import StripeSource
 
 from .clients import SalesforceConnection, build_alerter
 from .settings import Settings
 
-__all__ = ["Engine", "build_engine"]
+__all__ = ["Engine", "build_engine", "check_identity"]
+
+IDENTITY = "identity"
 
 
 @dataclass
@@ -87,6 +89,14 @@ def build_engine(
         clock=clock,
         read_only=read_only,
     )
+    try:
+        check_identity(
+            store,
+            f"Salesforce org {salesforce.org_id or 'unknown'}, Stripe {settings.stripe_mode} mode",
+        )
+    except StoreError:
+        store.close()
+        raise
     chosen = alerter if alerter is not None else build_alerter(settings)
     cycle = Cycle(
         source=source,
@@ -101,3 +111,20 @@ def build_engine(
         ),
     )
     return Engine(source, gateway, store, chosen, cycle)
+
+
+def check_identity(store: StateStore, identity: str) -> None:
+    """The file belongs to one org and one billing account: recorded on first use, refused
+    for any other (a refreshed sandbox is another org; a live key after a test key is another
+    account), so failures are never mirrored into the wrong org or lost to the right one."""
+    known = store.get_cursor(IDENTITY)
+    if known is None:
+        if not store.read_only:
+            store.set_cursor(IDENTITY, identity)
+        return
+    if known != identity and "unknown" not in (known + identity):
+        raise StoreError(
+            f"{store.path} belongs to {known}, but this configuration reaches {identity}: "
+            "point BILLING_SYNC_DB at a new file, or run `billing-sync reset-state` to start "
+            "this one afresh"
+        )

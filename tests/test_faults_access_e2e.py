@@ -232,3 +232,20 @@ def test_the_per_cycle_cap_stops_writing_when_reached(linked):
     report = world.cycle()
     assert report.stop is not None and "BILLING_SYNC_API_MAX_PER_CYCLE" in report.stop.message
     assert world.subscriptions() == []
+
+
+def test_fault_a_state_file_of_another_org_stops_until_reset(linked, capsys):
+    from scheduler.cli import main
+
+    world, _subs = linked
+    assert world.cycle().exit_code == 0
+    with StateStore(world.settings.db_path) as store:  # as if written against another org
+        store.set_cursor("identity", "Salesforce org 00D000000000OTHER, Stripe test mode")
+    world.sf_standin.reset_counters()
+    assert main(["sync"], environ=world.env) == 2
+    err = capsys.readouterr().err
+    assert "belongs to Salesforce org 00D000000000OTHER" in err and "reset-state" in err
+    assert world.writes() == 0
+    assert main(["reset-state", "--yes"], environ=world.env) == 0
+    assert list(world.settings.db_path.parent.glob("state.db.*.bak"))
+    assert main(["sync"], environ=world.env) == 0
