@@ -210,11 +210,12 @@ def test_fault_the_login_answering_html_is_one_clear_stop(world, tmp_path, capsy
 
 
 def test_budget_above_the_hard_threshold_writes_nothing_and_resumes(linked):
-    world, subs = linked
+    world, _subs = linked
     world.sf_standin.set_api_usage(used=95_000, total=100_000)
     report = world.cycle()
     assert report.exit_code == 3 and report.stop is not None
-    assert report.stop.code == "API_BUDGET" and "of 100,000 daily requests (95%" in report.stop.message
+    assert report.stop.code == "API_BUDGET"
+    assert "of 100,000 daily requests (95%" in report.stop.message
     assert world.subscriptions() == []  # nothing written
     assert report.salesforce_api_usage is not None
     world.sf_standin.set_api_usage(used=1_000, total=100_000)
