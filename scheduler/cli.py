@@ -22,7 +22,18 @@ from .settings import ConfigError
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = ("check", "deploy", "sync", "demo", "emulator", "reset_state")
+COMMANDS = (
+    "check",
+    "deploy",
+    "sync",
+    "run",
+    "pause",
+    "resume",
+    "systemd-unit",
+    "demo",
+    "emulator",
+    "reset-state",
+)
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 
@@ -49,11 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="log line format on stderr (default: text)",
     )
     parser.add_argument(
-        "--log-level", default="WARNING", choices=logs.LEVELS, help="log level (default: WARNING)"
+        "--log-level",
+        default=None,
+        choices=logs.LEVELS,
+        help="log level (default: WARNING; INFO for run)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        module = importlib.import_module(f"scheduler.commands.{name}")
+        module = importlib.import_module(f"scheduler.commands.{name.replace('-', '_')}")
         sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.configure(sub)
         sub.set_defaults(_run=module.run)
@@ -64,7 +78,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     parser = build_parser()
     args = parser.parse_args(argv)
     redactor = Redactor()
-    logs.configure_logging(args.log_format, args.log_level, redactor)
+    # A command may choose its own default level (the daemon logs at INFO).
+    level = args.log_level or getattr(args, "_log_level", "WARNING")
+    logs.configure_logging(args.log_format, level, redactor)
     ctx = Context(environ, redactor=redactor)
     try:
         return int(args._run(args, ctx))

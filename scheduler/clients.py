@@ -30,12 +30,15 @@ __all__ = ["SalesforceConnection", "build_alerter", "build_salesforce", "build_s
 
 log = logging.getLogger(__name__)
 
-STRIPE_TIMEOUT = 30  # seconds per request; a cycle must not hang on one socket
+# (connect, read) seconds per request: a cycle must not hang on one socket, and a host that
+# does not even accept the connection is known to be down long before a slow reply would be.
+CONNECT_TIMEOUT = 10.0
+STRIPE_TIMEOUT = (CONNECT_TIMEOUT, 30.0)
 # One retry layer, not two stacked: stripe-python retries nothing, the engine's backoff
 # (``sync.retry.backoff_call``) retries what the error table calls RetryLater, honouring
 # Retry-After. Stacked, a connection failure became up to 16 requests.
 STRIPE_RETRIES = 0
-SALESFORCE_TIMEOUT = 120  # a 200-record collection write can be slow on a busy org
+SALESFORCE_TIMEOUT = (CONNECT_TIMEOUT, 120.0)  # a 200-record collection write can be slow
 JWT_LIFETIME = 170  # Salesforce accepts at most 3 minutes
 
 

@@ -52,6 +52,12 @@ KNOWN = (
     "BILLING_SYNC_API_SOFT_PERCENT",
     "BILLING_SYNC_API_HARD_PERCENT",
     "BILLING_SYNC_API_MAX_PER_CYCLE",
+    # the daemon (`billing-sync run`)
+    "BILLING_SYNC_INTERVAL",
+    "BILLING_SYNC_FULL_RECONCILE",
+    "BILLING_SYNC_RETENTION_DAYS",
+    "BILLING_SYNC_CYCLE_TIMEOUT",
+    "BILLING_SYNC_HTTP_ADDR",
 )
 
 
@@ -77,6 +83,12 @@ class Settings:
     api_soft_percent: float = 70.0
     api_hard_percent: float = 90.0
     api_max_per_cycle: int | None = None
+    # the daemon (`billing-sync run`); see _daemon_settings
+    interval_s: int = 60
+    full_reconcile: str = "0 3 * * *"
+    retention_days: int = 90
+    cycle_timeout_s: int = 900
+    http_addr: tuple[str, int] | None = ("127.0.0.1", 9464)
 
     @property
     def stripe_mode(self) -> str:
@@ -272,6 +284,7 @@ def _validate(raw: dict[str, str]) -> Settings:
         **budget,
         **slack,
         **extra,
+        **_daemon_settings(raw),
     )
 
 
@@ -345,4 +358,47 @@ def _salesforce_auth(raw: dict[str, str]) -> tuple[str, dict[str, Any]]:
         "salesforce_client_id": raw["SALESFORCE_CLIENT_ID"],
         "salesforce_username": raw["SALESFORCE_USERNAME"],
         "salesforce_private_key_file": key_file,
+    }
+
+
+# ---------------------------------------------------------------- the daemon's settings
+
+
+def _seconds(raw: dict[str, str], name: str, default: int, minimum: int, unit: str) -> int:
+    value = raw.get(name)
+    if value is None:
+        return default
+    if not re.fullmatch(r"[0-9]+", value) or int(value) < minimum:
+        raise ConfigError(
+            f"{name}: expected a whole number of {unit}, at least {minimum}, got '{value}'"
+        )
+    return int(value)
+
+
+def _daemon_settings(raw: dict[str, str]) -> dict[str, Any]:
+    """BILLING_SYNC_INTERVAL, _FULL_RECONCILE, _RETENTION_DAYS, _CYCLE_TIMEOUT, _HTTP_ADDR."""
+    # Imported here: every command loads settings, only these need the scheduler's parsers.
+    from apscheduler.triggers.cron import CronTrigger
+
+    from .health import parse_http_addr
+
+    cron = raw.get("BILLING_SYNC_FULL_RECONCILE", "0 3 * * *")
+    try:
+        CronTrigger.from_crontab(cron, timezone="UTC")
+    except ValueError as exc:
+        raise ConfigError(
+            f"BILLING_SYNC_FULL_RECONCILE: expected a 5-field cron expression in UTC such as "
+            f"'0 3 * * *', got '{cron}' ({' '.join(str(exc).split())})"
+        ) from None
+    try:
+        http_addr = parse_http_addr(raw.get("BILLING_SYNC_HTTP_ADDR"))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return {
+        # Below 5 s the three calls of an idle tick would be most of the org's API budget.
+        "interval_s": _seconds(raw, "BILLING_SYNC_INTERVAL", 60, 5, "seconds"),
+        "full_reconcile": cron,
+        "retention_days": _seconds(raw, "BILLING_SYNC_RETENTION_DAYS", 90, 1, "days"),
+        "cycle_timeout_s": _seconds(raw, "BILLING_SYNC_CYCLE_TIMEOUT", 900, 10, "seconds"),
+        "http_addr": http_addr,
     }

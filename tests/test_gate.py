@@ -32,7 +32,7 @@ def test_the_readme_configuration_table_lists_exactly_the_settings():
 
 @pytest.mark.parametrize("module", COMMANDS)
 def test_every_subcommand_has_a_readme_section(module):
-    command = importlib.import_module(f"scheduler.commands.{module}").NAME
+    command = importlib.import_module(f"scheduler.commands.{module.replace('-', '_')}").NAME
     assert re.search(rf"^### `billing-sync {command}\b", README, re.M), command
 
 

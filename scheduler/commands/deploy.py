@@ -8,14 +8,14 @@ from pathlib import Path
 from metadata.package import PackageSpec, check_rules
 from metadata.source_format import write_source
 from scheduler.context import Context
-from scheduler.settings import ConfigError
+from scheduler.settings import ConfigError, Settings
 from sync.errors import SyncFailure
 from sync.salesforce_io import DeployResult, deploy
 
 NAME = "deploy"
 HELP = "Deploy billing-sync's Salesforce metadata."
 
-__all__ = ["HELP", "NAME", "configure", "run"]
+__all__ = ["HELP", "NAME", "configure", "is_sandbox", "run"]
 
 _SANDBOX_HOSTS = ("test.salesforce.com", ".sandbox.my.salesforce.com")
 POLL_SECONDS = 2.0  # between checkDeployStatus calls; a real deploy of this package takes ~1 min
@@ -51,12 +51,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def is_sandbox(settings: Settings) -> bool:
+    """A sandbox login URL: deploys skip Apex tests (NoTestRun)."""
+    return any(h in settings.salesforce_login_url for h in _SANDBOX_HOSTS)
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.out is not None:
         return _write_source(args, ctx)
     settings = ctx.settings  # raises ConfigError -> exit 2
     spec = PackageSpec.current(settings.salesforce_api_version)
-    sandbox = args.sandbox or any(h in settings.salesforce_login_url for h in _SANDBOX_HOSTS)
+    sandbox = args.sandbox or is_sandbox(settings)
     try:
         conn = ctx.salesforce()
         result = deploy(
