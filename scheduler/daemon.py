@@ -189,7 +189,26 @@ class Daemon:
                 "BILLING_SYNC_API_SOFT_PERCENT"
             )
             return engine.run_incremental()
-        return engine.run(track_events=True)
+        report = engine.run(track_events=True)
+        self._drift(report)
+        return report
+
+    def _drift(self, report: CycleReport) -> None:
+        """A full reconcile after a day of incremental cycles should find nothing to fix:
+        what it fixed is drift (a missed event, a hand edit), worth one message."""
+        day_ago = self.clock() - timedelta(days=1)
+        recent = [
+            r
+            for r in self.store.runs(limit=2000, kind="incremental")
+            if r["started_at"] and r["started_at"] <= report.started and r["started_at"] >= day_ago
+        ]
+        if report.stop or not report.fields_changed or not recent:
+            return
+        examples = "; ".join(report.drift_examples[:3])
+        self.alerter.send(
+            f":mag: billing-sync drift: the full reconcile fixed {report.fields_changed} "
+            f"fields the incremental cycles had not written (e.g. {examples})."
+        )
 
     def housekeeping_job(self) -> int:
         before = self.clock() - timedelta(days=self.settings.retention_days)

@@ -242,6 +242,11 @@ class Cycle:
         report.accounts_changed += len(account_changes)
         report.subscriptions_changed += len(sub_changes)
         report.fields_changed += sum(len(c.fields) for c in account_changes + sub_changes)
+        if full:  # what the incremental cycles should already have written: drift examples
+            report.drift_examples += [
+                f"{c.sobject} {c.record_id or c.key}: {', '.join(c.fields)}"
+                for c in (account_changes + sub_changes)[: 5 - len(report.drift_examples)]
+            ]
 
         if dry_run:
             report.changes = sub_changes + account_changes

@@ -36,6 +36,7 @@ class CycleReport:
     stop: Failure | None = None  # what stopped the cycle, if anything did
     halted: str | None = None  # why writing stopped early on request (signal, deadline)
     fields_changed: int = 0  # in a full reconcile after incremental ones: the drift
+    drift_examples: list[str] = field(default_factory=list)
     mirror_refused: int = 0  # failures Salesforce would not take as Sync_Error__c
     # incremental cycles
     needs_full: str | None = None  # why a full reconcile must run instead
@@ -96,6 +97,7 @@ class CycleReport:
             "stopped": self.stopped,
             "halted": self.halted,
             "fields_changed": self.fields_changed,
+            "drift_examples": self.drift_examples,
             "sync_errors_refused": self.mirror_refused,
             "needs_full": self.needs_full,
             "events": self.events,

@@ -351,3 +351,22 @@ def test_systemd_unit_prints_a_unit_that_parses(capsys):
     exec_start = unit["Service"]["ExecStart"]
     assert exec_start.startswith("/") and exec_start.endswith(" run")
     assert unit["Service"]["Type"] == "notify" and unit["Service"]["User"] == "sync"
+
+
+def test_a_full_reconcile_that_fixes_fields_after_incremental_cycles_reports_drift(
+        make_daemon, world):
+    _cid, acct, _sub_id = customer(world, "Acme")
+    alerts = Alerts()
+    d = make_daemon(alerter=alerts)
+    assert d.incremental_job() is not None  # the first is a full reconcile
+    assert d.incremental_job().kind == "incremental"
+    # a hand edit nobody announced: only the nightly reconcile can see it
+    world.sf_standin.org.update("Account", acct, {"MRR__c": 1.0})
+    report = d.full_job()
+    assert report is not None and report.kind == "full" and report.fields_changed == 1
+    assert report.drift_examples == [f"Account {acct}: MRR__c"]
+    assert any("drift" in t and "fixed 1 fields" in t for t in alerts.texts)
+    assert world.account(acct)["MRR__c"] == 50.0
+    # the run history keeps the count for status and metrics
+    [last] = d.store.runs(limit=1, kind="full")
+    assert last["counts"]["fields_changed"] == 1
