@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -46,29 +47,37 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # The logging options are accepted before and after the subcommand, and from
+    # BILLING_SYNC_LOG_FORMAT / BILLING_SYNC_LOG_LEVEL (in any case).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--log-format",
+        type=str.lower,
+        choices=("text", "json"),
+        default=argparse.SUPPRESS,
+        help="log line format on stderr (default: text; env BILLING_SYNC_LOG_FORMAT)",
+    )
+    common.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=logs.LEVELS,
+        default=argparse.SUPPRESS,
+        help="log level (default: WARNING, INFO for run; env BILLING_SYNC_LOG_LEVEL)",
+    )
     parser = argparse.ArgumentParser(
         prog="billing-sync",
         description="Keep Salesforce Accounts in step with Stripe billing.",
         epilog="Configuration comes from environment variables and the optional TOML file "
         "named by BILLING_SYNC_CONFIG; see README.md.",
+        parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"billing-sync {_version()}")
-    parser.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default="text",
-        help="log line format on stderr (default: text)",
-    )
-    parser.add_argument(
-        "--log-level",
-        default=None,
-        choices=logs.LEVELS,
-        help="log level (default: WARNING; INFO for run)",
-    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         module = importlib.import_module(f"scheduler.commands.{name.replace('-', '_')}")
-        sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        sub = subparsers.add_parser(
+            module.NAME, help=module.HELP, description=module.HELP, parents=[common]
+        )
         module.configure(sub)
         sub.set_defaults(_run=module.run)
     return parser
@@ -78,9 +87,22 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     parser = build_parser()
     args = parser.parse_args(argv)
     redactor = Redactor()
+    env = os.environ if environ is None else environ
+    fmt = getattr(args, "log_format", None) or env.get("BILLING_SYNC_LOG_FORMAT", "text").lower()
     # A command may choose its own default level (the daemon logs at INFO).
-    level = args.log_level or getattr(args, "_log_level", "WARNING")
-    logs.configure_logging(args.log_format, level, redactor)
+    level = (
+        getattr(args, "log_level", None)
+        or env.get("BILLING_SYNC_LOG_LEVEL", "").upper()
+        or getattr(args, "_log_level", "WARNING")
+    )
+    if fmt not in ("text", "json") or level not in logs.LEVELS:
+        print(
+            "billing-sync: configuration error: BILLING_SYNC_LOG_FORMAT/BILLING_SYNC_LOG_LEVEL: "
+            f"expected text|json and one of {', '.join(logs.LEVELS)}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    logs.configure_logging(fmt, level, redactor)
     ctx = Context(environ, redactor=redactor)
     try:
         return int(args._run(args, ctx))

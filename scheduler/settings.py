@@ -107,6 +107,17 @@ class Settings:
         ]
 
 
+# Secrets may also come from files (the Docker secrets / systemd credentials convention):
+# ``STRIPE_API_KEY_FILE=/run/credentials/billing-sync/stripe`` reads the key from that file.
+SECRET_FILES = (
+    "STRIPE_API_KEY",
+    "SALESFORCE_CLIENT_SECRET",
+    "SALESFORCE_ACCESS_TOKEN",
+    "SLACK_WEBHOOK_URL",
+    "SLACK_BOT_TOKEN",
+)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read TOML (``BILLING_SYNC_CONFIG``) then the environment, which wins; validate."""
     env = dict(os.environ if environ is None else environ)
@@ -115,7 +126,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         value = env.get(name)
         if value is not None and value.strip() != "":
             raw[name] = value.strip()
+    problems = Problems()
+    for name in SECRET_FILES:
+        path = env.get(f"{name}_FILE", "").strip()
+        if path and name not in raw:
+            secret = problems.check(_read_secret_file, f"{name}_FILE", path)
+            if secret:
+                raw[name] = secret
+    if problems.found:
+        raise ConfigError(problems.found)
     return _validate(raw)
+
+
+def _read_secret_file(name: str, path: str) -> str:
+    try:
+        value = Path(path).expanduser().read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read {path} ({exc.strerror})") from None
+    if not value:
+        raise ConfigError(f"{name}: {path} is empty")
+    return value
 
 
 def _read_toml(path: str) -> dict[str, str]:

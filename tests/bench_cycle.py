@@ -107,7 +107,7 @@ class Measure:
     stripe: int
     wall_s: float
     written: int
-    budget: Budget | None = None
+    budget: Budget | IncrementalBudget | None = None
     reported: dict[str, int] = field(default_factory=dict)  # the engine's own report.api_calls
     sf_counters: dict[str, int] = field(default_factory=dict)
     stripe_counters: dict[str, int] = field(default_factory=dict)
@@ -132,6 +132,7 @@ class BenchResult:
     naive_sample: Measure
     naive_full: Measure  # extrapolated from the sample
     setup_s: float
+    incremental: list[Measure] = field(default_factory=list)
 
     @property
     def first(self) -> Measure:
@@ -160,7 +161,12 @@ class BenchResult:
         writes = sum(n for k, n in u.sf_counters.items() if k.startswith(WRITE_PREFIXES))
         out.append((f"{u.scenario}: writes nothing ({u.written} records, {writes} write "
                      f"calls)", u.written == 0 and writes == 0, ""))
-        for m in self.cycles:
+        for m in self.incremental:
+            assert m.budget is not None
+            ok = m.total <= m.budget.total and (m.budget.total > 4 or m.written == 0)
+            out.append((f"{m.scenario}: calls within the incremental budget "
+                        f"({m.total} vs {m.budget.total})", ok, m.note))
+        for m in [*self.cycles, *self.incremental]:
             agrees = m.reported == {"salesforce": m.salesforce, "stripe": m.stripe}
             out.append((f"{m.scenario}: engine's report.api_calls matches the stand-ins' "
                         f"counters ({m.reported})", agrees, ""))
@@ -255,6 +261,46 @@ def measure_cycle(world: World, scenario: str, *, accounts: int) -> Measure:
                         f"{error_records} Sync_Error__c records written")
 
 
+@dataclass(frozen=True)
+class IncrementalBudget:
+    """An incremental tick: events pages, the changed-Accounts and Retry Requested reads, and
+    for K dirty customers their Accounts and Subscription__c (500 ids a query), one Stripe
+    listing each (or the account-wide listing when cheaper), the catalog, ceil(W/200) writes.
+    Idle: 4 calls at most."""
+
+    dirty: int
+    written: int
+    catalog: int
+
+    @property
+    def total(self) -> int:
+        if not self.dirty:
+            return 4
+        reads = 2 * math.ceil(self.dirty / 500)
+        return 1 + 2 + reads + self.dirty + self.catalog + math.ceil(self.written / 200) + 2
+
+    def lines(self) -> list[str]:
+        return [f"dirty customers {self.dirty}", f"records written {self.written}",
+                f"catalog lookups {self.catalog}", f"total {self.total}"]
+
+
+def measure_incremental(world: World, scenario: str) -> Measure:
+    reset_counters(world)
+    t0 = time.perf_counter()
+    report = world.incremental()
+    wall = time.perf_counter() - t0
+    if report.stopped or report.needs_full:
+        raise RuntimeError(f"{scenario}: {report.stopped or report.needs_full}")
+    stripe_counters = world.stripe_standin.counters
+    catalog = sum(n for k, n in stripe_counters.items()
+                  if k.split(" ")[1].startswith(("/v1/products", "/v1/prices", "/v1/coupons")))
+    budget = IncrementalBudget(report.dirty, report.written, catalog)
+    return Measure(scenario, world.sf_standin.api_calls(), world.stripe_standin.total_requests(),
+                   wall, report.written, budget, dict(report.api_calls),
+                   sf_api_counters(world), stripe_counters,
+                   note=f"{report.events} events, {report.dirty} customers re-read")
+
+
 # -- the naive integration ---------------------------------------------------------------------
 def naive_sync(world: World, account_rows: list[dict[str, Any]],
                now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
@@ -321,20 +367,27 @@ def run_benchmark(workdir: Path, *, accounts: int = 10_000, subscriptions: int =
         cycles.append(measure_cycle(world, f"3. after 1% changed ({qty} quantity, "
                                     f"{canceled} canceled)", accounts=accounts))
         log(f"cycle 3: {cycles[2].total} calls, {cycles[2].wall_s:.1f} s")
+        incremental = [measure_incremental(world, "4. incremental, nothing changed")]
+        world.stripe_standin.set_latency(0)
+        qty2, canceled2 = change_subscriptions(world, CHANGED_SHARE, random.Random(7))
+        world.stripe_standin.set_latency(stripe_latency)
+        incremental.append(measure_incremental(
+            world, f"5. incremental after 1% changed ({qty2} quantity, {canceled2} canceled)"))
+        log(f"incremental: {incremental[0].total} and {incremental[1].total} calls")
         sample, full = measure_naive(world, naive_sample, accounts)
         log(f"naive sample: {sample.total} calls, {sample.wall_s:.1f} s")
     finally:
         world.sf_standin.stop()
         world.stripe_standin.stop()
     return BenchResult(accounts, subscriptions, sf_latency, stripe_latency, cycles, sample,
-                       full, setup)
+                       full, setup, incremental)
 
 
 def render(r: BenchResult) -> str:
     head = ("| scenario | Salesforce calls | Stripe calls | total | A6 budget | ratio to budget "
             "| records written | wall time |")
     rows = [head, "|" + "---|" * 8]
-    for m in [*r.cycles, r.naive_sample, r.naive_full]:
+    for m in [*r.cycles, *r.incremental, r.naive_sample, r.naive_full]:
         budget = f"{m.budget.total}" if m.budget else "-"
         ratio = f"{m.budget_ratio:.2f}x" if m.budget_ratio is not None else "-"
         rows.append(f"| {m.scenario} | {m.salesforce:,} | {m.stripe:,} | {m.total:,} | {budget} "
@@ -351,7 +404,7 @@ def render(r: BenchResult) -> str:
         "so it makes the same calls either way).",
         "",
     ]
-    for m in r.cycles:
+    for m in [*r.cycles, *r.incremental]:
         assert m.budget is not None
         lines.append(f"Budget of {m.scenario} ({m.note}): " + "; ".join(m.budget.lines()) + ".")
         lines.append(f"  Salesforce calls by endpoint: {m.sf_counters}")

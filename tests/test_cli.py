@@ -115,3 +115,12 @@ def test_printed_output_drops_terminal_escapes():
     out = io.StringIO()
     Context({}, stdout=out).out("Plan \x1b[2J\x1b]0;pwned\x07Gold\tok\nnext")
     assert out.getvalue() == "Plan [2J]0;pwnedGold\tok\nnext\n"
+
+
+def test_log_options_after_the_subcommand_in_any_case_and_from_the_environment():
+    parser = build_parser()
+    args = parser.parse_args(["check", "--log-level", "debug", "--log-format", "JSON"])
+    assert (args.log_level, args.log_format) == ("DEBUG", "json")
+    args = parser.parse_args(["--log-level", "info", "check"])
+    assert args.log_level == "INFO"
+    assert main(["check", "--offline"], environ={"BILLING_SYNC_LOG_LEVEL": "loud"}) == 2

@@ -168,3 +168,14 @@ def test_unreadable_key_and_non_pem_ca_are_named(tmp_path):
 def test_the_jwt_audience_is_the_login_or_test_host(login_url, audience):
     s = load_settings({**BASE, "SALESFORCE_LOGIN_URL": login_url})
     assert s.salesforce_jwt_audience == audience
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    key = tmp_path / "stripe"
+    key.write_text("sk_test_from_a_file\n")
+    env = {k: v for k, v in BASE.items() if k != "STRIPE_API_KEY"}
+    s = load_settings({**env, "STRIPE_API_KEY_FILE": str(key)})
+    assert s.stripe_api_key.reveal() == "sk_test_from_a_file"
+    with pytest.raises(ConfigError) as info:
+        load_settings({**env, "STRIPE_API_KEY_FILE": str(tmp_path / "missing")})
+    assert str(info.value).startswith("STRIPE_API_KEY_FILE: cannot read")
