@@ -7,6 +7,9 @@ Call economy: either one ``status=all`` listing of every subscription in the acc
 page) or one listing per customer, whichever is fewer calls; products, coupons and tiered
 prices are fetched once per fetch (a cycle) and cached for it only, so a long-running daemon
 sees a renamed product on its next cycle.
+
+Replies are read as JSON straight into dicts (``raw``); ``raw=False`` reads the same requests
+through stripe-python's services and StripeObjects, kept to compare the two.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote_plus
 
 import stripe
 
@@ -37,6 +41,7 @@ from ..model import (
 from ..retry import backoff_call
 from . import errors
 from .events import EVENT_TYPES, hints
+from .raw import RawReader
 
 __all__ = ["StripeSource", "choose_strategy"]
 
@@ -70,9 +75,14 @@ class StripeSource:
     provider = "stripe"
 
     def __init__(
-        self, client: stripe.StripeClient, *, sleep: Callable[[float], None] | None = None
+        self,
+        client: stripe.StripeClient,
+        *,
+        sleep: Callable[[float], None] | None = None,
+        raw: bool = True,
     ):
         self.client = client
+        self.raw = RawReader(client) if raw else None
         self._sleep: Callable[[float], None] = sleep or time.sleep
         self._calls: Counter[str] = Counter()
         self._products: dict[str, dict[str, Any]] = {}
@@ -164,16 +174,27 @@ class StripeSource:
         )
 
     # -- HTTP ------------------------------------------------------------------------------
-    def _call(self, label: str, fn: Callable[[], Any]) -> dict[str, Any]:
+    def _get(
+        self, label: str, path: str, params: dict[str, Any], sdk: Callable[[], Any]
+    ) -> dict[str, Any]:
+        """GET ``path``: as JSON when raw, else through ``sdk()``'s StripeObject."""
+        raw = self.raw
+
+        def read() -> dict[str, Any]:
+            if raw is not None:
+                return raw.get(path, params)
+            result: dict[str, Any] = sdk().to_dict()
+            return result
+
         def once() -> dict[str, Any]:
             self._calls[label] += 1
-            result: dict[str, Any] = errors.call(lambda: fn().to_dict())
-            return result
+            return errors.call(read)
 
         return backoff_call(once, sleep=self._sleep)
 
     def _list(self, resource: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         service = getattr(self.client.v1, resource)
+        path = f"/v1/{resource}"
         cursor: str | None = None
         while True:
             page_params = {**params, "limit": PAGE}
@@ -183,7 +204,7 @@ class StripeSource:
             def list_page(p: dict[str, Any] = page_params) -> Any:
                 return service.list(params=p)
 
-            page = self._call(f"GET /v1/{resource}", list_page)
+            page = self._get(f"GET {path}", path, page_params, list_page)
             data = page.get("data", [])
             yield from data
             if not page.get("has_more") or not data:
@@ -194,9 +215,15 @@ class StripeSource:
         self, resource: str, obj_id: str, params: dict[str, Any] | None = None
     ) -> dict[str, Any] | None:
         service = getattr(self.client.v1, resource)
+        # The id quoted as stripe-python's services quote it: an id typed into Salesforce
+        # must not change the path.
+        path = f"/v1/{resource}/{quote_plus(obj_id)}"
         try:
-            return self._call(
-                f"GET /v1/{resource}/:id", lambda: service.retrieve(obj_id, params=params or {})
+            return self._get(
+                f"GET /v1/{resource}/:id",
+                path,
+                params or {},
+                lambda: service.retrieve(obj_id, params=params or {}),
             )
         except SkipRecord as exc:
             if exc.code == "resource_missing":
@@ -233,7 +260,8 @@ class StripeSource:
             def list_products(c: list[str] = chunk) -> Any:
                 return self.client.v1.products.list(params={"ids": c, "limit": PAGE})
 
-            page = self._call("GET /v1/products", list_products)
+            params = {"ids": chunk, "limit": PAGE}
+            page = self._get("GET /v1/products", "/v1/products", params, list_products)
             for obj in page.get("data", []):
                 self._products[obj["id"]] = obj
         for product_id in ordered:
