@@ -22,7 +22,7 @@ from .settings import ConfigError
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = ("check", "deploy", "sync", "demo", "emulator")
+COMMANDS = ("check", "deploy", "sync", "status", "errors", "retry", "demo", "emulator")
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 
