@@ -15,7 +15,7 @@ from metadata.schema import Category
 from sync.core.failures import FailureState
 from sync.cycle import Cycle
 from sync.errors import SkipRecord, StopCycle
-from sync.model import BillingSnapshot, Customer, FetchStats
+from sync.model import BillingSnapshot, ChangeFeed, Customer, FetchStats
 from sync.ports import BillingSource, CrmGateway
 from sync.retry import MAX_ATTEMPTS
 from sync.salesforce_io.gateway import RecordError, WriteResult
@@ -35,6 +35,9 @@ class FakeSource:
 
     def begin_cycle(self) -> None:
         self.cycles += 1
+
+    def changes(self, since: datetime) -> ChangeFeed:
+        return ChangeFeed((), 1, "2026-10-28.endive")
 
     def fetch(self, customer_ids: Collection[str], *,
               expected_subscriptions: int | None = None) -> BillingSnapshot:
@@ -56,6 +59,19 @@ class FakeGateway:
         self.calls: Counter[str] = Counter()
         self.reject = lambda record: None
         self.stop_after_batches: int | None = None
+
+    def usage(self) -> tuple[int, int] | None:
+        return (1_000, 100_000)  # what Sforce-Limit-Info would say: far below any budget
+
+    def read_accounts_for(self, customer_ids: Iterable[str]) -> list[dict[str, Any]]:
+        self.calls["query"] += 1
+        wanted = set(customer_ids)
+        return [dict(a) for a in self.accounts.values()
+                if a.get("Stripe_Customer_Id__c") in wanted]
+
+    def read_changed_accounts(self, since: datetime) -> list[dict[str, Any]]:
+        self.calls["query"] += 1
+        return []
 
     def read_accounts(self, account_id: str | None = None) -> list[dict[str, Any]]:
         self.calls["query"] += 1

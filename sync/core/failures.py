@@ -161,7 +161,8 @@ def next_row(
         status, next_retry = FailureState.DEAD, None
     else:
         status = FailureState.OPEN if attempts == 1 else FailureState.RETRYING
-        next_retry = now + timedelta(seconds=delay(attempts))
+        # A data problem is re-checked by every cycle that reads its subject, never retried.
+        next_retry = now + timedelta(seconds=delay(attempts)) if failure.attempted else None
     return FailureRow(
         fingerprint=failure.fingerprint,
         category=failure.category,

@@ -155,7 +155,9 @@ class StateStore:
     def due_retries(self, now: datetime) -> list[FailureRow]:
         """Open/retrying failures whose next attempt is due, the longest-waiting first."""
         return self._failures.select(
-            "status IN ('open', 'retrying') AND next_retry <= ?", (ts(now),), "next_retry"
+            "status IN ('open', 'retrying') AND attempted = 1 AND next_retry <= ?",
+            (ts(now),),
+            "next_retry",
         )
 
     @_locked
