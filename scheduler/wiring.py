@@ -7,6 +7,7 @@ already holds them (the demo, a test replaying a cassette) passes its own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from sync.report import CycleReport
 from sync.salesforce_io import SalesforceGateway
 from sync.store import StateStore, StoreError
 from sync.stripe_io import StripeSource
+from sync.stripe_io.pacing import Pacer, rate_for_key
 
 from .clients import SalesforceConnection, build_alerter
 from .settings import Settings
@@ -81,7 +83,9 @@ def build_engine(
     """The engine for ``settings``. ``read_only`` opens the store without writing it (a dry
     run); ``sleep`` replaces the in-cycle backoff's sleep (tests); ``halt`` is asked before
     every write call for a reason to stop writing (the daemon's signals and deadline)."""
-    source = StripeSource(stripe_client, sleep=sleep)
+    # In tests ``sleep`` is a no-op, which also turns the pacing off.
+    pacer = Pacer(rate_for_key(settings.stripe_api_key.reveal()), sleep=sleep or time.sleep)
+    source = StripeSource(stripe_client, sleep=sleep, pacer=pacer)
     gateway = SalesforceGateway(salesforce.sf, sleep=sleep)
     store = StateStore(
         settings.db_path,
