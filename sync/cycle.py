@@ -369,7 +369,11 @@ class Cycle:
 
     def mirror(self, report: CycleReport) -> None:
         """Write every failure state Salesforce has not seen yet to Sync_Error__c."""
-        mirror_failures(self.store, self.gateway, report)
+        try:
+            mirror_failures(self.store, self.gateway, report)
+        except StopCycle as exc:
+            # Recorded locally (and shown by `status`); it reaches Salesforce once fixed.
+            self.stopped(report, exc, self.clock())
 
 
 # Per-record codes that mean the integration user lost edit access to a field we own: every

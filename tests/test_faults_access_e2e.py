@@ -250,3 +250,16 @@ def test_fault_a_state_file_of_another_org_stops_until_reset(linked, capsys):
     assert main(["reset-state", "--yes"], environ=world.env) == 0
     assert list(world.settings.db_path.parent.glob("state.db.*.bak"))
     assert main(["sync"], environ=world.env) == 0
+
+
+def test_fault_edit_access_lost_on_a_sync_error_field_says_failures_cannot_be_shown(world):
+    deploy(world.conn.sf, spec=_without_edit("Sync_Error__c.Message__c"),
+           username=world.sf_standin.username, poll_interval=0.01)
+    world.link("Typo Inc", "cus_bad id")
+    report = world.cycle()
+    assert report.exit_code == 3 and report.stop is not None
+    assert report.stop.code == "FIELD_NOT_EDITABLE"
+    assert "Message__c" in report.stop.message and "cannot be shown" in report.stop.message
+    assert world.sync_errors() == []
+    with StateStore(world.settings.db_path) as store:  # nothing lost: kept for later
+        assert {r.code for r in store.unmirrored()} == {"MALFORMED_ID", "FIELD_NOT_EDITABLE"}
