@@ -250,6 +250,11 @@ class Cycle:
 
         if dry_run:
             report.changes = sub_changes + account_changes
+            # What the real run would record as new: the same exit code, nothing written.
+            known = self._open_by_fingerprint()
+            report.would_record = [f for f in failures if f.fingerprint not in known]
+            for f in failures:
+                report.errors[f.category] += 1
             return
         self.store.index_catalog(catalog)
         self.store.set_links(
