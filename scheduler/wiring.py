@@ -86,7 +86,7 @@ def build_engine(
     # In tests ``sleep`` is a no-op, which also turns the pacing off.
     pacer = Pacer(rate_for_key(settings.stripe_api_key.reveal()), sleep=sleep or time.sleep)
     source = StripeSource(stripe_client, sleep=sleep, pacer=pacer)
-    gateway = SalesforceGateway(salesforce.sf, sleep=sleep)
+    gateway = SalesforceGateway(salesforce.sf, sleep=sleep, own_user_id=salesforce.user_id)
     store = StateStore(
         settings.db_path,
         redactor=redactor or Redactor(settings.secrets()),
