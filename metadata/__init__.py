@@ -1,7 +1,6 @@
-"""Salesforce metadata billing-sync owns: the schema (API names), rendering and deploying it.
-
-``metadata.schema`` is light and import-safe for the engine; rendering (jinja2) and deploying
-(simple-salesforce) live in their own modules and are imported where used.
+"""Salesforce metadata billing-sync owns: the schema (API names) and its rendering into a
+deploy package or DX source. Pure: it imports nothing of ours and calls no service (deploying
+is Salesforce I/O and lives in ``sync.salesforce_io``).
 """
 
 from metadata import schema

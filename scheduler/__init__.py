@@ -1,4 +1,4 @@
-"""CLI, settings, client wiring and (later) the daemon."""
+"""The application: settings, client building, engine wiring, the CLI commands and the daemon."""
 
 from .settings import ConfigError, Settings, load_settings
 

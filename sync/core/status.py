@@ -1,4 +1,4 @@
-"""The Account billing status: one value rolled up from a customer's subscriptions (A4).
+"""The Account billing status: one value rolled up from a customer's subscriptions.
 
 The rules run in order and the first that matches wins. The returned strings are the API
 values of the ``Billing_Status__c`` picklist.
