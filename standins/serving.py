@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import threading
-from http.server import HTTPServer
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
+from typing import Any, TypeVar
 
-__all__ = ["BackgroundServer"]
+__all__ = ["BackgroundServer", "HttpStandIn"]
+
+S = TypeVar("S", bound="HttpStandIn")
 
 
 class BackgroundServer:
@@ -38,3 +42,36 @@ class BackgroundServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.server = self._thread = None
+
+
+class HttpStandIn:
+    """start / stop / ``with`` for a stand-in served over plain HTTP on loopback.
+
+    Subclasses set ``title`` and ``handler_factory`` (a function of the stand-in returning its
+    request handler class) and call ``HttpStandIn.__init__``."""
+
+    title = "stand-in"
+    handler_factory: Callable[[Any], type[BaseHTTPRequestHandler]]
+
+    def __init__(self) -> None:
+        self._serving = BackgroundServer()
+        self.base_url = ""
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        if self._serving.running:
+            raise RuntimeError(f"the {self.title} is already running")
+        server = ThreadingHTTPServer((host, port), type(self).handler_factory(self))
+        server.daemon_threads = True
+        self.base_url = f"http://{host}:{self._serving.start(server, self.title)}"
+        return self.base_url
+
+    def stop(self) -> None:
+        self._serving.stop()
+
+    def __enter__(self: S) -> S:
+        if not self._serving.running:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -9,11 +9,11 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from standins.serving import BackgroundServer
+from standins.serving import HttpStandIn
 
 from .accounts import AccountRoutes
 from .api import Api, Handler
@@ -63,7 +63,9 @@ class Router:
                 if all(a.startswith("{") or a == b for a, b in zip(t, segs, strict=True))}
 
 
-class RecurlyStandIn:
+class RecurlyStandIn(HttpStandIn):
+    title = "Recurly stand-in"
+
     """A local stand-in for the Recurly API v2021-02-25 (see the package docstring)."""
 
     def __init__(self, api_key: str = "standin-recurly-private-key", *, seed: int = 0,
@@ -85,26 +87,9 @@ class RecurlyStandIn:
         self._stats_lock = threading.Lock()
         self._counters: dict[str, int] = {}
         self._latency = 0.0
-        self._serving = BackgroundServer()
-        self.base_url = ""
+        HttpStandIn.__init__(self)
 
     # lifecycle -----------------------------------------------------------------------------
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        server = ThreadingHTTPServer((host, port), _make_handler(self))
-        server.daemon_threads = True
-        self.base_url = f"http://{host}:{self._serving.start(server, 'Recurly stand-in')}"
-        return self.base_url
-
-    def stop(self) -> None:
-        self._serving.stop()
-
-    def __enter__(self) -> RecurlyStandIn:
-        if not self._serving.running:
-            self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def sdk_client(self) -> Any:
         """A ``recurly.Client`` talking to this stand-in over plain http (see the package
@@ -338,3 +323,7 @@ def serve_forever(port: int = 12112, out: Callable[[str], Any] = print, *,
     finally:
         emu.stop()
 
+
+
+# The handler is built from the stand-in, so it is attached once both exist.
+RecurlyStandIn.handler_factory = staticmethod(_make_handler)

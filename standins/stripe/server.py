@@ -9,11 +9,11 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..serving import BackgroundServer
+from ..serving import HttpStandIn
 from .api import Api
 from .billing import Billing, BillingSettings
 from .catalog import CatalogRoutes
@@ -58,7 +58,9 @@ class Router:
         return None
 
 
-class StripeStandIn:
+class StripeStandIn(HttpStandIn):
+    title = "Stripe stand-in"
+
     """A local stand-in for the Stripe API (see the package docstring).
 
     ``retries_exhausted`` is the account setting for a subscription whose payment retries ran
@@ -94,28 +96,9 @@ class StripeStandIn:
         self._latency = 0.0
         self._faults: list[int] = []  # statuses for the next calls, consumed in order
         self._idempotent: dict[tuple[str, str], tuple[int, bytes]] = {}
-        self._serving = BackgroundServer()
-        self.base_url = ""
+        HttpStandIn.__init__(self)
 
     # lifecycle -----------------------------------------------------------------------------
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        if self._serving.running:
-            raise RuntimeError("the stand-in is already running")
-        server = ThreadingHTTPServer((host, port), _make_handler(self))
-        server.daemon_threads = True
-        self.base_url = f"http://{host}:{self._serving.start(server, 'Stripe stand-in')}"
-        return self.base_url
-
-    def stop(self) -> None:
-        self._serving.stop()
-
-    def __enter__(self) -> StripeStandIn:
-        if not self._serving.running:
-            self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # benchmarks and faults -----------------------------------------------------------------
     @property
@@ -366,3 +349,7 @@ def serve_forever(host: str = "127.0.0.1", port: int = 12111, out: Callable[[str
         pass
     finally:
         standin.stop()
+
+
+# The handler is built from the stand-in, so it is attached once both exist.
+StripeStandIn.handler_factory = staticmethod(_make_handler)
