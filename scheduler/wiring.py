@@ -24,7 +24,7 @@ from sync.store import StateStore, StoreError
 from sync.stripe_io import StripeSource
 
 from .clients import SalesforceConnection, build_alerter
-from .settings import Settings
+from .settings import ConfigError, Settings
 
 __all__ = ["Engine", "build_engine", "check_identity"]
 
@@ -81,6 +81,14 @@ def build_engine(
     """The engine for ``settings``. ``read_only`` opens the store without writing it (a dry
     run); ``sleep`` replaces the in-cycle backoff's sleep (tests); ``halt`` is asked before
     every write call for a reason to stop writing (the daemon's signals and deadline)."""
+    if settings.billing_provider != "stripe":
+        # The match key must be the provider's own field (Chargebee_Customer_Id__c), which
+        # arrives with Salesforce schema v2; never match Chargebee ids on the Stripe field.
+        raise ConfigError(
+            f"BILLING_PROVIDER: syncing {settings.billing_provider} to Salesforce needs "
+            "billing-sync schema v2, which is not in this release; `billing-sync check` "
+            "reaches it already"
+        )
     source = StripeSource(stripe_client, sleep=sleep)
     gateway = SalesforceGateway(salesforce.sf, sleep=sleep)
     store = StateStore(
