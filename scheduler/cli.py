@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from sync.redact import Redactor
-from sync.store import StoreError
+from sync.store import StoreError, StoreWriteFailed
 
 from . import logs
 from .context import Context
@@ -39,7 +39,7 @@ COMMANDS = (
     "reset-state",
 )
 
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 3
 
 
 def _version() -> str:
@@ -113,6 +113,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         for problem in exc.problems:
             print(f"billing-sync: configuration error: {redactor.text(problem)}", file=sys.stderr)
         return EXIT_USAGE
+    except StoreWriteFailed as exc:
+        # Mid-cycle: the cycle stopped before writing to Salesforce what it could not record.
+        print(
+            f"billing-sync: stopped: local state file: {redactor.text(str(exc))}", file=sys.stderr
+        )
+        return EXIT_STOPPED
     except StoreError as exc:
         print(f"billing-sync: local state file: {redactor.text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE

@@ -251,20 +251,30 @@ class SalesforceConnection:
         return self.settings.salesforce_username
 
     @cached_property
-    def org_id(self) -> str | None:
-        """The org this connection reaches: from the identity URL of the token response
+    def _identity(self) -> tuple[str | None, str | None]:
+        """(org id, user id) of this connection: from the identity URL of the token response
         (``…/id/<org id>/<user id>``), or one userinfo call for a direct token."""
         if self.identity_url:
             parts = self.identity_url.rstrip("/").split("/")
-            return parts[-2] if len(parts) >= 2 else None
+            if len(parts) >= 2:
+                return parts[-2], parts[-1]
         root = self.sf.base_url.split("/services/")[0]
         try:
             resp = self.http.get(f"{root}/services/oauth2/userinfo", headers=self.sf.headers)
             resp.raise_for_status()
-            return str(resp.json()["organization_id"])
+            info = resp.json()
+            return str(info["organization_id"]), str(info["user_id"])
         except (requests.RequestException, ValueError, KeyError):
-            log.warning("could not tell which Salesforce org this is (userinfo unavailable)")
-            return None
+            log.warning("could not tell which Salesforce org and user this is (no userinfo)")
+            return None, None
+
+    @property
+    def org_id(self) -> str | None:
+        return self._identity[0]
+
+    @property
+    def user_id(self) -> str | None:
+        return self._identity[1]
 
     def reauthenticate(self) -> None:
         token = self.tokens.fetch()

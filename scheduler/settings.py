@@ -20,6 +20,7 @@ from typing import Any
 from metadata import schema
 
 from .billing_settings import PROVIDER_SECRETS, PROVIDER_SETTINGS, billing_settings
+from .numeric_settings import budget_settings, daemon_settings
 from .salesforce_settings import salesforce_auth
 from .setting_values import ConfigError, Problems, Secret, file_setting, url_setting
 
@@ -238,45 +239,6 @@ def _db(raw: dict[str, str]) -> Path:
     return db
 
 
-def _number(
-    raw: dict[str, str],
-    name: str,
-    default: float | None,
-    low: float,
-    high: float | None = None,
-    *,
-    whole: bool = False,
-) -> float | None:
-    value = raw.get(name)
-    if value is None:
-        return default
-    try:
-        number = int(value) if whole else float(value)
-    except ValueError:
-        number = None
-    if number is None or number < low or (high is not None and number > high):
-        span = f"{low:g} to {high:g}" if high is not None else f"at least {low:g}"
-        kind = "a whole number" if whole else "a number"
-        raise ConfigError(f"{name}: expected {kind}, {span}, got '{value}'")
-    return number
-
-
-def _budget(raw: dict[str, str]) -> dict[str, Any]:
-    soft = _number(raw, "BILLING_SYNC_API_SOFT_PERCENT", 70.0, 1, 100)
-    hard = _number(raw, "BILLING_SYNC_API_HARD_PERCENT", 90.0, 1, 100)
-    if soft is not None and hard is not None and soft > hard:
-        raise ConfigError(
-            f"BILLING_SYNC_API_SOFT_PERCENT: {soft:g} is above BILLING_SYNC_API_HARD_PERCENT "
-            f"({hard:g}); the soft threshold must come first"
-        )
-    cap = _number(raw, "BILLING_SYNC_API_MAX_PER_CYCLE", None, 1, whole=True)
-    return {
-        "api_soft_percent": soft,
-        "api_hard_percent": hard,
-        "api_max_per_cycle": None if cap is None else int(cap),
-    }
-
-
 def _validate(raw: dict[str, str]) -> Settings:
     problems = Problems()
     billing = billing_settings(raw, problems)
@@ -287,7 +249,7 @@ def _validate(raw: dict[str, str]) -> Settings:
     auth = problems.check(salesforce_auth, raw)
     slack = _slack(raw, problems)
     db = problems.check(_db, raw)
-    budget = problems.check(_budget, raw)
+    budget = problems.check(budget_settings, raw)
     if problems.found:
         raise ConfigError(problems.found)
     mode, extra = auth
@@ -302,48 +264,8 @@ def _validate(raw: dict[str, str]) -> Settings:
         **budget,
         **slack,
         **extra,
-        **_daemon_settings(raw),
+        **daemon_settings(raw),
     )
 
 
 # ---------------------------------------------------------------- the daemon's settings
-
-
-def _seconds(raw: dict[str, str], name: str, default: int, minimum: int, unit: str) -> int:
-    value = raw.get(name)
-    if value is None:
-        return default
-    if not re.fullmatch(r"[0-9]+", value) or int(value) < minimum:
-        raise ConfigError(
-            f"{name}: expected a whole number of {unit}, at least {minimum}, got '{value}'"
-        )
-    return int(value)
-
-
-def _daemon_settings(raw: dict[str, str]) -> dict[str, Any]:
-    """BILLING_SYNC_INTERVAL, _FULL_RECONCILE, _RETENTION_DAYS, _CYCLE_TIMEOUT, _HTTP_ADDR."""
-    # Imported here: every command loads settings, only these need the scheduler's parsers.
-    from apscheduler.triggers.cron import CronTrigger
-
-    from .health import parse_http_addr
-
-    cron = raw.get("BILLING_SYNC_FULL_RECONCILE", "0 3 * * *")
-    try:
-        CronTrigger.from_crontab(cron, timezone="UTC")
-    except ValueError as exc:
-        raise ConfigError(
-            f"BILLING_SYNC_FULL_RECONCILE: expected a 5-field cron expression in UTC such as "
-            f"'0 3 * * *', got '{cron}' ({' '.join(str(exc).split())})"
-        ) from None
-    try:
-        http_addr = parse_http_addr(raw.get("BILLING_SYNC_HTTP_ADDR"))
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    return {
-        # Below 5 s the three calls of an idle tick would be most of the org's API budget.
-        "interval_s": _seconds(raw, "BILLING_SYNC_INTERVAL", 60, 5, "seconds"),
-        "full_reconcile": cron,
-        "retention_days": _seconds(raw, "BILLING_SYNC_RETENTION_DAYS", 90, 1, "days"),
-        "cycle_timeout_s": _seconds(raw, "BILLING_SYNC_CYCLE_TIMEOUT", 900, 10, "seconds"),
-        "http_addr": http_addr,
-    }

@@ -7,6 +7,7 @@ already holds them (the demo, a test replaying a cassette) passes its own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from sync.report import CycleReport
 from sync.salesforce_io import SalesforceGateway
 from sync.store import StateStore, StoreError
 from sync.stripe_io import StripeSource
+from sync.stripe_io.pacing import Pacer, rate_for_key
 
 from .clients import SalesforceConnection, build_alerter
 from .settings import ConfigError, Settings
@@ -89,8 +91,11 @@ def build_engine(
             "billing-sync schema v2, which is not in this release; `billing-sync check` "
             "reaches it already"
         )
-    source = StripeSource(stripe_client, sleep=sleep)
-    gateway = SalesforceGateway(salesforce.sf, sleep=sleep)
+    # In tests ``sleep`` is a no-op, which also turns the pacing off.
+    key = settings.stripe_api_key.reveal() if settings.stripe_api_key else ""
+    pacer = Pacer(rate_for_key(key), sleep=sleep or time.sleep)
+    source = StripeSource(stripe_client, sleep=sleep, pacer=pacer)
+    gateway = SalesforceGateway(salesforce.sf, sleep=sleep, own_user_id=salesforce.user_id)
     store = StateStore(
         settings.db_path,
         redactor=redactor or Redactor(settings.secrets()),

@@ -250,6 +250,11 @@ class Cycle:
 
         if dry_run:
             report.changes = sub_changes + account_changes
+            # What the real run would record as new: the same exit code, nothing written.
+            known = self._open_by_fingerprint()
+            report.would_record = [f for f in failures if f.fingerprint not in known]
+            for f in failures:
+                report.errors[f.category] += 1
             return
         self.store.index_catalog(catalog)
         self.store.set_links(
@@ -369,7 +374,11 @@ class Cycle:
 
     def mirror(self, report: CycleReport) -> None:
         """Write every failure state Salesforce has not seen yet to Sync_Error__c."""
-        mirror_failures(self.store, self.gateway, report)
+        try:
+            mirror_failures(self.store, self.gateway, report)
+        except StopCycle as exc:
+            # Recorded locally (and shown by `status`); it reaches Salesforce once fixed.
+            self.stopped(report, exc, self.clock())
 
 
 # Per-record codes that mean the integration user lost edit access to a field we own: every

@@ -66,6 +66,8 @@ def mirror_failures(store: Store, gateway: CrmGateway, report: CycleReport) -> N
         )
     report.mirror_refused = len(refused)
     store.mark_mirrored(r.fingerprint for r, res in zip(rows, results, strict=True) if res.success)
+    # Lost access to a Sync_Error__c field: no failure can be shown, which the run must say.
+    stop_on_lost_access(results, what="Sync_Error__c, so failures cannot be shown to admins")
 
 
 # Salesforce refuses a lookup to a deleted Account with one of these.
@@ -75,7 +77,7 @@ _DELETED_LOOKUP = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY"}
 _ACCESS_CODES = frozenset({"INVALID_FIELD_FOR_INSERT_UPDATE", "INVALID_FIELD"})
 
 
-def stop_on_lost_access(results: Sequence[WriteOutcome]) -> None:
+def stop_on_lost_access(results: Sequence[WriteOutcome], what: str = "") -> None:
     fields = sorted(
         {
             name
@@ -88,7 +90,8 @@ def stop_on_lost_access(results: Sequence[WriteOutcome]) -> None:
     )
     if fields:
         raise StopCycle(
-            f"The integration user cannot edit {', '.join(fields)}: billing-sync writes "
+            f"The integration user cannot edit {', '.join(fields)}"
+            f"{' on ' + what if what else ''}: billing-sync writes "
             "nothing more until it can. Check that the Billing_Sync_Integration permission set "
             "grants Edit on these fields and is assigned to the user (billing-sync deploy "
             "restores both).",

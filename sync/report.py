@@ -28,6 +28,7 @@ class CycleReport:
     resolved: int = 0
     errors: Counter[str] = field(default_factory=Counter)  # by category, seen this cycle
     recorded: list[FailureRow] = field(default_factory=list)  # rows written this cycle
+    would_record: list[Failure] = field(default_factory=list)  # a dry run's new failures
     api_calls: dict[str, int] = field(default_factory=dict)
     strategy: str = ""
     duration_s: float = 0.0
@@ -67,7 +68,7 @@ class CycleReport:
         in the summary, but a monitor is not kept red by one mistyped customer id forever."""
         if self.stop or self.halted:
             return 3
-        return 1 if self.new_failures or self.mirror_refused else 0
+        return 1 if self.new_failures or self.would_record or self.mirror_refused else 0
 
     @property
     def outcome(self) -> str:
@@ -90,7 +91,7 @@ class CycleReport:
             "records_deferred": self.deferred,
             "errors_resolved": self.resolved,
             "errors_by_category": {str(k): v for k, v in self.errors.items()},
-            "new_failures": len(self.new_failures),
+            "new_failures": len(self.new_failures) + len(self.would_record),
             "api_calls": self.api_calls,
             "stripe_strategy": self.strategy,
             "duration_s": round(self.duration_s, 3),

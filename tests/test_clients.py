@@ -73,3 +73,14 @@ def test_check_reports_an_unreachable_service(world, capsys):
     env = {**world.env, "STRIPE_API_BASE": "http://127.0.0.1:9"}
     assert main(["check"], environ=env) == 1
     assert "FAILED" in capsys.readouterr().out
+
+
+def test_check_as_json_is_one_object(world, capsys):
+    import json
+
+    assert main(["check", "--json"], environ=world.env) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True
+    assert {s["service"] for s in data["services"]} >= {"configuration", "database", "stripe",
+                                                        "salesforce", "slack"}
+    assert all(s["status"] == "ok" for s in data["services"])

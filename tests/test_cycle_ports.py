@@ -19,7 +19,7 @@ from sync.model import BillingSnapshot, ChangeFeed, Customer, FetchStats
 from sync.ports import BillingSource, CrmGateway
 from sync.retry import MAX_ATTEMPTS
 from sync.salesforce_io.gateway import RecordError, WriteResult
-from sync.store import StateStore
+from sync.store import StateStore, StoreWriteFailed
 from tests.core.factories import customer, item, price, sub, ts
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -210,3 +210,40 @@ def test_retry_requested_gives_a_dead_letter_another_attempt(shop):
     clock[0] += timedelta(hours=1)
     report = cycle.run()
     assert report.written == 1 and store.failure(row.fingerprint).status == "resolved"
+
+
+class _FullDisk(StateStore):
+    """The local file as a full disk leaves it: reads work, the named write fails."""
+
+    fail_on = "record_many"
+
+    def start_run(self, *args, **kwargs):
+        if self.fail_on == "start_run":
+            raise StoreWriteFailed("state.db: SQLite error (database or disk is full)")
+        return super().start_run(*args, **kwargs)
+
+    def record_many(self, *args, **kwargs):
+        if self.fail_on == "record_many":
+            raise StoreWriteFailed("state.db: SQLite error (database or disk is full)")
+        return super().record_many(*args, **kwargs)
+
+
+def test_an_unwritable_store_stops_the_cycle_before_the_first_salesforce_write(shop, tmp_path):
+    source, gateway, _store, _cycle, clock = shop
+    full = _FullDisk(tmp_path / "full.db", clock=lambda: clock[0])
+    full.fail_on = "start_run"
+    with pytest.raises(StoreWriteFailed):
+        Cycle(source=source, gateway=gateway, store=full, clock=lambda: clock[0]).run()
+    assert gateway.calls["PATCH"] == 0 and gateway.calls["query"] == 0
+    full.close()
+
+
+def test_a_store_write_failing_mid_cycle_stops_it_and_finishes_the_run_row(shop, tmp_path):
+    source, gateway, _store, _cycle, clock = shop
+    gateway.reject = lambda r: "FIELD_CUSTOM_VALIDATION_EXCEPTION" if "Plan__c" in r else None
+    full = _FullDisk(tmp_path / "full.db", clock=lambda: clock[0])
+    with pytest.raises(StoreWriteFailed):
+        Cycle(source=source, gateway=gateway, store=full, clock=lambda: clock[0]).run()
+    [run] = full.runs()
+    assert run["status"] == "crashed" and run["finished_at"] is not None
+    full.close()

@@ -321,6 +321,12 @@ def test_an_unreachable_service_is_one_line_and_exit_3(world, capsys, change, wo
     err = capsys.readouterr().err
     assert err.startswith(f"billing-sync: cannot start: {words}") and err.count("\n") == 1
     assert world.env["SALESFORCE_CLIENT_SECRET"] not in err
+    # recorded like any stop, so `status` and Slack say why the daemon is not running
+    from sync.store import StateStore
+
+    with StateStore(world.settings.db_path) as store:
+        [run] = store.runs()
+        assert run["status"] == "stopped" and "cannot start" in run["counts"]["stopped"]
 
 
 # -- the commands around it -------------------------------------------------------------------

@@ -196,3 +196,23 @@ def test_the_backoff_waits_at_least_what_the_service_asked():
 
     assert backoff_call(flaky, sleep=waits.append, rand=lambda: 0.0) == "ok"
     assert waits == [5.0]  # not the 0.25 s the first backoff step would have waited
+
+
+def test_the_pacer_keeps_requests_under_stripes_rate():
+    from sync.stripe_io.pacing import Pacer, rate_for_key
+
+    assert rate_for_key("sk_test_x") == 20.0 and rate_for_key("rk_live_x") == 80.0
+    now = [100.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    pacer = Pacer(20.0, clock=lambda: now[0], sleep=sleep)
+    for _ in range(5):
+        pacer.wait()
+    # the first goes at once, each next one 50 ms after the previous: 5 requests in 0.2 s
+    assert waits == pytest.approx([0.05] * 4) and now[0] == pytest.approx(100.2)
+    now[0] += 10  # an idle pause earns no burst beyond one request
+    assert pacer.wait() == 0.0 and pacer.wait() == pytest.approx(0.05)

@@ -250,3 +250,41 @@ def test_fault_a_state_file_of_another_org_stops_until_reset(linked, capsys):
     assert main(["reset-state", "--yes"], environ=world.env) == 0
     assert list(world.settings.db_path.parent.glob("state.db.*.bak"))
     assert main(["sync"], environ=world.env) == 0
+
+
+def test_fault_edit_access_lost_on_a_sync_error_field_says_failures_cannot_be_shown(world):
+    deploy(world.conn.sf, spec=_without_edit("Sync_Error__c.Message__c"),
+           username=world.sf_standin.username, poll_interval=0.01)
+    world.link("Typo Inc", "cus_bad id")
+    report = world.cycle()
+    assert report.exit_code == 3 and report.stop is not None
+    assert report.stop.code == "FIELD_NOT_EDITABLE"
+    assert "Message__c" in report.stop.message and "cannot be shown" in report.stop.message
+    assert world.sync_errors() == []
+    with StateStore(world.settings.db_path) as store:  # nothing lost: kept for later
+        assert {r.code for r in store.unmirrored()} == {"MALFORMED_ID", "FIELD_NOT_EDITABLE"}
+
+
+def test_fault_a_ca_that_does_not_verify_the_server_names_the_setting(world, tmp_path, capsys):
+    import trustme
+
+    from scheduler.cli import main
+
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    assert main(["sync"], environ={**world.env, "SALESFORCE_CA_BUNDLE": str(other)}) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "SALESFORCE_CA_BUNDLE" in line and "does not verify" in line
+    assert "Traceback" not in line and world.writes() == 0
+
+
+def test_fault_deploy_with_a_direct_token_when_chatter_is_off(world, capsys):
+    from scheduler.cli import main
+
+    world.sf_standin.set_chatter_enabled(False)
+    env = {k: v for k, v in world.env.items()
+           if k not in ("SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET")}
+    env |= {"SALESFORCE_INSTANCE_URL": world.sf_standin.instance_url,
+            "SALESFORCE_ACCESS_TOKEN": world.sf_standin.issue_token()}
+    assert main(["deploy"], environ=env) == 0, capsys.readouterr().out
+    assert "Billing_Sync_Integration already assigned" in capsys.readouterr().out

@@ -109,3 +109,11 @@ def test_stripe_source_tells_unknown_from_deleted_and_caches_the_catalog(world):
     assert calls.get("GET /v1/products/:id", 0) + calls["GET /v1/products"] == 1
     assert snap.stats.strategy == "per_customer"
     assert calls["GET /v1/subscriptions"] == 6
+
+
+def test_the_concurrent_request_limit_is_retried_not_a_daily_limit_stop(linked):
+    world, _ids = linked
+    world.sf_standin.fail_next(2, "CONCURRENT_LONG_TXN")
+    report = world.cycle()
+    assert report.stop is None and report.exit_code == 0 and report.written == 4
+    assert world.sync_errors() == []

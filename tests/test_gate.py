@@ -49,7 +49,7 @@ EXPORTS = {
     "sync.core": ["CustomerMapping", "CustomerMrr", "DesiredRecord", "Failure", "FailureRow",
                   "FailureState", "RecordChange", "account_status", "customer_mrr",
                   "diff_records", "map_customer", "subscription_mrr", "to_salesforce"],
-    "sync.store": ["SCHEMA_VERSION", "StateStore", "StoreError"],
+    "sync.store": ["SCHEMA_VERSION", "StateStore", "StoreError", "StoreWriteFailed"],
     "sync.salesforce_io": ["ComponentResult", "DeployResult", "SalesforceGateway",
                            "WriteResult", "deploy", "deployed_version", "needs_deploy"],
     "sync.stripe_io": ["StripeSource", "choose_strategy"],

@@ -105,7 +105,9 @@ def test_status_json_shape_numbers_and_nulls(synced, capsys):
                                      "Validation": 0, "Limits": 0, "Configuration": 0}
     assert data["dead_letters"] == 0 and data["unmirrored"] == 0
     assert data["sync_errors_refused"] == 0
-    assert data["salesforce_api_usage"] is None and data["schema_version"] is None
+    # the cycle recorded the org's usage from Sforce-Limit-Info
+    used, total = data["salesforce_api_usage"]
+    assert total == 100_000 and 0 < used < total and data["schema_version"] is None
     # a full reconcile that reads events starts the events cursor
     datetime.fromisoformat(data["events_cursor"])
     assert isinstance(data["events_cursor_age_s"], int) and data["events_cursor_age_s"] >= 0
@@ -141,7 +143,7 @@ def test_status_shows_the_lock_holder_pause_cursor_usage_and_schema(synced, caps
     # the engine's run recorded the refusals; the newer run did not say, so it does not count
     assert data["sync_errors_refused"] == 0
     assert [r["kind"] for r in data["runs"]] == ["incremental", "full"]
-    assert data["runs"][0]["failures_new"] == 0 and data["runs"][1]["failures_new"] is None
+    assert data["runs"][0]["failures_new"] == 0 and data["runs"][1]["failures_new"] == 1
     assert code == 0 and f"run, pid {os.getpid()}" in out and "yes (" in out
     assert "250 of 100,000 (0%)" in out and "v1 (this release: v1)" in out and "7 min old" in out
 

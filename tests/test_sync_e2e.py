@@ -346,3 +346,23 @@ def test_slack_hears_once_per_new_failure_kind_never_per_record(world):
         assert len(slack.texts) == 3  # nothing new: silence
     finally:
         slack.close()
+
+
+def test_dry_run_limits_the_diff_reports_what_it_would_record_and_its_exit_code(shop, capsys):
+    from scheduler.cli import main
+
+    world, prices, clock = shop
+    for n in range(3):
+        cid = customer(world, clock, f"Co {n}")
+        subscribe(world, cid, prices["starter"])
+        world.link(f"Co {n}", cid)
+    world.link("Typo", "cus_bad id")
+    assert main(["sync", "--dry-run", "--limit", "2", "--json"], environ=world.env) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["changes"]) == 2 and data["changes_not_shown"] == 4
+    mrr = next(v for c in data["changes"] for k, v in c["fields"].items() if k == "MRR__c")
+    assert mrr == [None, 29.0]  # numbers as numbers, null for empty
+    assert [w["code"] for w in data["would_record"]] == ["MALFORMED_ID"]
+    assert world.sync_errors() == [] and world.subscriptions() == []
+    assert main(["sync"], environ=world.env) == 1  # the real run: the same exit code
+    assert main(["sync", "--dry-run"], environ=world.env) == 0  # nothing new any more

@@ -45,6 +45,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="where the stand-ins keep their CA, keys and the SQLite file "
         "(default: a temporary directory)",
     )
+    parser.add_argument(
+        "--no-daemon",
+        action="store_true",
+        help="skip the last part, which runs `billing-sync run` for a few seconds",
+    )
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -52,12 +57,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     # directory that is removed afterwards: no key is left behind.
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
-        return _run(ctx, args.workdir)
+        return _run(ctx, args.workdir, not args.no_daemon)
     with tempfile.TemporaryDirectory(prefix="billing-sync-demo-") as scratch:
-        return _run(ctx, Path(scratch))
+        return _run(ctx, Path(scratch), not args.no_daemon)
 
 
-def _run(ctx: Context, workdir: Path) -> int:
+def _run(ctx: Context, workdir: Path, daemon: bool = True) -> int:
     from scheduler.clients import build_salesforce, build_stripe
     from scheduler.settings import load_settings
     from standins.env import stand_in_environment
@@ -77,6 +82,9 @@ def _run(ctx: Context, workdir: Path) -> int:
             ctx, settings, build_stripe(settings), build_salesforce(settings), sf_si.username
         )
         code = demo.play()
+        if code == 0 and daemon:
+            env = stand_in_environment(stripe_si, sf_si, workdir / "billing-sync.db")
+            code = demo.daemon_segment(env)
     ctx.out(f"\nDemo finished in {time.monotonic() - started:.1f} s.")
     return code
 
@@ -112,7 +120,7 @@ class _Demo:
             return 1
 
         self.step("2. Seed Stripe and link Salesforce Accounts (two links are bad)")
-        world = seed_stripe(self.stripe, int(datetime.now(UTC).timestamp()))
+        world = self.world = seed_stripe(self.stripe, int(datetime.now(UTC).timestamp()))
         self.accounts = self._link_accounts(world)
         self.ctx.out(
             f"{len(world.customers)} Stripe customers, "
@@ -195,6 +203,92 @@ class _Demo:
             )
         )
         return 0
+
+    def daemon_segment(self, env: dict[str, str]) -> int:
+        """9. The daemon: `billing-sync run` with a 5-second interval, three changes made in
+        Stripe while it runs, each shown landing in Salesforce, then a clean SIGTERM."""
+        import os
+        import signal
+        import subprocess
+        import sys
+
+        from scheduler.runlock import read_holder
+        from standins.demo_data import COMPANIES
+
+        interval = 5
+        self.step(f"9. The daemon: billing-sync run, an incremental cycle every {interval} s")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scheduler.cli", "run"],
+            env={
+                **os.environ,
+                **env,
+                "BILLING_SYNC_INTERVAL": str(interval),
+                "BILLING_SYNC_HTTP_ADDR": "off",
+            },
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while read_holder(self.settings.db_path) is None and time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.2)
+            if read_holder(self.settings.db_path) is None:
+                self.ctx.out(
+                    "the daemon did not start: "
+                    + (proc.stderr.read() if proc.stderr else "")[-300:]
+                )
+                return 1
+            self.ctx.out(f"daemon running (pid {proc.pid})")
+            changed = self._three_changes(COMPANIES)
+            started = time.monotonic()
+            pending = dict(changed)
+            while pending and time.monotonic() - started < 3 * interval:
+                time.sleep(0.25)
+                rows = self._account_rows()
+                for name, before in list(pending.items()):
+                    if rows.get(name) != before:
+                        self.ctx.out(
+                            f"- {name}: in Salesforce after {time.monotonic() - started:.1f} s"
+                        )
+                        del pending[name]
+            for name in pending:
+                self.ctx.out(f"- {name}: not in Salesforce after {3 * interval} s")
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=45)
+            self.ctx.out(f"SIGTERM: the daemon finished its cycle and exited {code}")
+            return 0 if code == 0 and not pending else 1
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            if proc.stderr is not None:
+                proc.stderr.close()
+
+    def _three_changes(self, companies: list[str]) -> dict[str, tuple[str, ...]]:
+        """More seats for three customers with a live, per-unit subscription."""
+        rows = self._account_rows()
+        changed: dict[str, tuple[str, ...]] = {}
+        for name in companies:
+            sid = self.world.subscriptions.get(name)
+            if sid is None or len(changed) == 3:
+                continue
+            sub = self.stripe.v1.subscriptions.retrieve(sid)
+            item = sub["items"]["data"][0]
+            if sub["status"] != "active" or item["price"]["billing_scheme"] != "per_unit":
+                continue
+            self.stripe.v1.subscriptions.update(
+                sid,
+                params={
+                    "items": [{"id": item["id"], "quantity": int(item["quantity"] or 1) + 2}],
+                    "proration_behavior": "none",
+                },
+            )
+            self.ctx.out(f"- {name}: two more seats in Stripe")
+            changed[name] = rows[name]
+        return changed
 
     def _link_accounts(self, world: DemoWorld) -> dict[str, str]:
         rows = [

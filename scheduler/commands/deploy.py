@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
 
 from metadata.package import PackageSpec, check_rules
@@ -49,6 +51,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="give up waiting for the deploy after this long (default: 600); "
         "Salesforce finishes it anyway",
     )
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
 def is_sandbox(settings: Settings) -> bool:
@@ -71,15 +74,48 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             check_only=args.check_only,
             timeout=args.timeout,
             poll_interval=POLL_SECONDS,
-            progress=ctx.out,
+            # With --json stdout holds the one object: progress goes to stderr.
+            progress=_to_stderr if args.json else ctx.out,
             username=conn.username,
             identity_url=conn.identity_url,
         )
     except SyncFailure as exc:
-        ctx.out(f"deploy failed: {exc.message}")
+        if args.json:
+            ctx.out(json.dumps({"ok": False, "status": "Failed", "error": exc.message}))
+        else:
+            ctx.out(f"deploy failed: {exc.message}")
         return 1
-    _report(result, ctx)
+    if args.json:
+        ctx.out(json.dumps(_as_json(result), indent=2))
+    else:
+        _report(result, ctx)
     return 0 if result.ok else 1
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _as_json(result: DeployResult) -> dict[str, object]:
+    return {
+        "ok": result.ok,
+        "status": result.status,
+        "check_only": result.check_only,
+        "deploy_id": result.deploy_id,
+        "components": [
+            {
+                "type": c.type,
+                "name": c.name,
+                "outcome": c.outcome,
+                "problem": c.problem or None,
+                "file": c.file or None,
+            }
+            for c in result.components
+        ],
+        "problems": list(result.problems),
+        "permission_set": result.permission_set or None,
+        "seconds": round(result.seconds, 3),
+    }
 
 
 def _write_source(args: argparse.Namespace, ctx: Context) -> int:

@@ -97,6 +97,7 @@ def _serve(ctx: Context) -> int:
                         f"({exc.strerror}); set another address or off"
                     ) from None
         except CannotStart as exc:
+            _record_start_failure(ctx, str(exc))
             print(f"billing-sync: cannot start: {ctx.redactor.text(str(exc))}", file=sys.stderr)
             return EXIT_CANNOT_START
         log.info(
@@ -112,3 +113,25 @@ def _serve(ctx: Context) -> int:
             health.stop()
         if daemon is not None:
             daemon.close()
+
+
+def _record_start_failure(ctx: Context, message: str) -> None:
+    """The daemon could not start: recorded as a stopped run and alerted (hourly), like any
+    other stop, when the state file can be written; `status` and Slack then say why."""
+    from datetime import UTC, datetime
+
+    from scheduler.clients import build_alerter
+    from sync.stops import record_stop
+    from sync.store import StateStore, StoreError
+
+    try:
+        with StateStore(ctx.settings.db_path, redactor=ctx.redactor) as store:
+            record_stop(
+                store,
+                build_alerter(ctx.settings),
+                kind="full",
+                message=f"billing-sync run cannot start: {message}",
+                now=datetime.now(UTC),
+            )
+    except StoreError as exc:
+        log.error("could not record the failed start either: %s", exc)

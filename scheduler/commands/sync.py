@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from scheduler.context import Context, show_value
 from scheduler.settings import ConfigError
 from sync.core.diff import RecordChange
+from sync.core.values import to_salesforce
 from sync.errors import SyncFailure
 from sync.report import CycleReport
 
@@ -46,6 +47,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--wait",
         action="store_true",
         help="wait for another running billing-sync (the daemon) instead of exiting 2",
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=200,
+        metavar="N",
+        help="with --dry-run: show at most N changed records (default 200; 0 for all)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -100,7 +108,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         if lock is not None:
             lock.release()
-    print_report(ctx, report, as_json=args.json)
+    print_report(ctx, report, as_json=args.json, limit=args.limit)
     if report.stopped:
         print(f"billing-sync: stopped: {ctx.redactor.text(report.stopped)}", file=sys.stderr)
     if args.account and not report.accounts_read and not report.stopped:
@@ -167,22 +175,37 @@ class TerminalProgress:
             self.in_bar = False
 
 
-def print_report(ctx: Context, report: CycleReport, *, as_json: bool = False) -> None:
+def print_report(
+    ctx: Context, report: CycleReport, *, as_json: bool = False, limit: int = 0
+) -> None:
     if as_json:
         data: dict[str, Any] = report.summary()
         if report.dry_run:
+            # JSON-native values (numbers as numbers, null for empty), as Salesforce takes them.
+            shown = report.changes[:limit] if limit else report.changes
             data["changes"] = [
                 {
                     "sobject": c.sobject,
                     "key": c.key,
                     "id": c.record_id,
-                    "fields": {k: [show_value(o), show_value(n)] for k, (o, n) in c.fields.items()},
+                    "fields": {k: [o, to_salesforce(n)] for k, (o, n) in c.fields.items()},
                 }
-                for c in report.changes
+                for c in shown
+            ]
+            data["changes_not_shown"] = len(report.changes) - len(shown)
+            data["would_record"] = [
+                {
+                    "category": str(f.category),
+                    "code": f.code,
+                    "subject": f.subject,
+                    "message": f.message,
+                }
+                for f in report.would_record
             ]
         ctx.out(json.dumps(data, indent=2, default=str))
         return
     if report.dry_run:
+        shown = report.changes[:limit] if limit else report.changes
         change_rows = [
             (
                 c.sobject,
@@ -191,12 +214,19 @@ def print_report(ctx: Context, report: CycleReport, *, as_json: bool = False) ->
                 show_value(old),
                 show_value(new),
             )
-            for c in report.changes
+            for c in shown
             for name, (old, new) in c.fields.items()
         ]
         ctx.out(f"Dry run: {len(report.changes)} records would change, nothing was written.")
         if change_rows:
             ctx.out(ctx.table(("object", "record", "field", "old", "new"), change_rows))
+        if len(shown) < len(report.changes):
+            ctx.out(
+                f"… {len(report.changes) - len(shown):,} more changed records not shown "
+                "(--limit 0 shows all)"
+            )
+        for f in report.would_record:
+            ctx.out(f"would record: {f.category} {f.code} ({f.subject}): {f.message}")
     s = report.summary()
     rows: list[tuple[str, object]] = [
         ("Accounts read", s["accounts_read"]),

@@ -73,8 +73,16 @@ IN_CHUNK = 500
 
 
 class SalesforceGateway:
-    def __init__(self, sf: Salesforce, *, sleep: Callable[[float], None] | None = None):
+    def __init__(
+        self,
+        sf: Salesforce,
+        *,
+        sleep: Callable[[float], None] | None = None,
+        own_user_id: str | None = None,
+    ):
         self.sf = sf
+        # Our own writes move SystemModstamp too: looking for link changes, they are left out.
+        self.own_user_id = own_user_id
         self.calls: Counter[str] = Counter()
         self._sleep: Callable[[float], None] = sleep or time.sleep
 
@@ -99,9 +107,12 @@ class SalesforceGateway:
         """Accounts modified since ``since`` that are, or were, linked to a customer: a link
         set, changed or cleared (``SystemModstamp`` is indexed)."""
         stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        mine = (
+            format_soql(" AND LastModifiedById != {}", self.own_user_id) if self.own_user_id else ""
+        )
         soql = (
             f"SELECT {_ACCOUNT_FIELDS} FROM Account WHERE SystemModstamp >= {stamp} AND "
-            "(Stripe_Customer_Id__c != null OR Last_Billing_Sync__c != null) ORDER BY Id"
+            f"(Stripe_Customer_Id__c != null OR Last_Billing_Sync__c != null){mine} ORDER BY Id"
         )
         return list(self._query(soql))
 

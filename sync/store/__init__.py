@@ -19,11 +19,11 @@ from ..core.failures import Failure, FailureRow
 from ..redact import Redactor
 from ..retry import retry_delay
 from .changes import Changes
-from .database import SCHEMA_VERSION, StoreError, connect, transaction, ts
+from .database import SCHEMA_VERSION, StoreError, StoreWriteFailed, connect, transaction, ts
 from .failures import FailureTable
 from .history import History
 
-__all__ = ["SCHEMA_VERSION", "StateStore", "StoreError"]
+__all__ = ["SCHEMA_VERSION", "StateStore", "StoreError", "StoreWriteFailed"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

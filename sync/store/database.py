@@ -22,7 +22,16 @@ from typing import Any
 
 import sqlite_utils
 
-__all__ = ["SCHEMA_VERSION", "StoreError", "connect", "dt", "dumps", "transaction", "ts"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "StoreError",
+    "StoreWriteFailed",
+    "connect",
+    "dt",
+    "dumps",
+    "transaction",
+    "ts",
+]
 
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 15_000
@@ -30,6 +39,11 @@ BUSY_TIMEOUT_MS = 15_000
 
 class StoreError(Exception):
     """The SQLite file cannot be used. The message is one line: the file and what to do."""
+
+
+class StoreWriteFailed(StoreError):
+    """A write failed mid-cycle (disk full, I/O error, locked past the busy timeout): the
+    cycle stops at once, since it must never write to Salesforce what it cannot record."""
 
 
 def connect(path: Path, *, read_only: bool = False) -> sqlite_utils.Database:
@@ -97,12 +111,12 @@ def transaction(db: sqlite_utils.Database, path: Path) -> Iterator[sqlite3.Conne
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.DatabaseError as exc:
-        raise StoreError(_explain(path, exc)) from None
+        raise StoreWriteFailed(_explain(path, exc)) from None
     try:
         yield conn
     except sqlite3.DatabaseError as exc:
         conn.execute("ROLLBACK")
-        raise StoreError(_explain(path, exc)) from None
+        raise StoreWriteFailed(_explain(path, exc)) from None
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -110,7 +124,7 @@ def transaction(db: sqlite_utils.Database, path: Path) -> Iterator[sqlite3.Conne
         conn.execute("COMMIT")
     except sqlite3.DatabaseError as exc:
         conn.execute("ROLLBACK")
-        raise StoreError(_explain(path, exc)) from None
+        raise StoreWriteFailed(_explain(path, exc)) from None
 
 
 def _v1(db: sqlite_utils.Database) -> None:

@@ -41,6 +41,7 @@ from ..model import (
 from ..retry import backoff_call
 from . import errors
 from .events import EVENT_TYPES, hints
+from .pacing import Pacer
 from .raw import RawReader
 
 __all__ = ["StripeSource", "choose_strategy"]
@@ -80,10 +81,12 @@ class StripeSource:
         *,
         sleep: Callable[[float], None] | None = None,
         raw: bool = True,
+        pacer: Pacer | None = None,
     ):
         self.client = client
         self.raw = RawReader(client) if raw else None
         self._sleep: Callable[[float], None] = sleep or time.sleep
+        self._pacer = pacer
         self._calls: Counter[str] = Counter()
         self._products: dict[str, dict[str, Any]] = {}
         self._coupons: dict[str, dict[str, Any]] = {}
@@ -187,6 +190,8 @@ class StripeSource:
             return result
 
         def once() -> dict[str, Any]:
+            if self._pacer is not None:
+                self._pacer.wait()
             self._calls[label] += 1
             return errors.call(read)
 

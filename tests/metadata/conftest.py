@@ -37,10 +37,8 @@ def metadata_xsd() -> xmlschema.XMLSchema:
 
 @pytest.fixture
 def standin(tmp_path):
-    try:
-        from standins.salesforce import SalesforceStandIn
-    except (ImportError, AttributeError) as exc:  # the stand-in's server is written in parallel
-        pytest.skip(f"waits on the Salesforce stand-in: {exc}")
+    from standins.salesforce import SalesforceStandIn
+
     with SalesforceStandIn(tmp_path) as standin:
         yield standin
 

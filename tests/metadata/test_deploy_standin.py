@@ -142,3 +142,21 @@ def test_preflight_stops_when_an_account_field_exists_with_another_type(standin,
     result = deploy(sf, username=standin.username, **FAST)
     assert result.status == "PreflightFailed"
     assert any("Account.MRR__c already exists as a string" in p for p in result.problems)
+
+
+def test_deploy_as_json_is_one_object(standin, tmp_path, capsys):
+    import json
+
+    from scheduler.cli import main
+
+    env = {"STRIPE_API_KEY": "sk_test_fake_deploy_json",
+           "SALESFORCE_LOGIN_URL": standin.login_url,
+           "SALESFORCE_CLIENT_ID": standin.client_id,
+           "SALESFORCE_CLIENT_SECRET": standin.client_secret,
+           "SALESFORCE_CA_BUNDLE": str(standin.ca_file),
+           "BILLING_SYNC_DB": str(tmp_path / "state.db")}
+    assert main(["deploy", "--json"], environ=env) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True and data["status"] == "Succeeded"
+    assert data["permission_set"] in ("assigned", "already assigned")
+    assert any(c["name"] == "Sync_Error__c" for c in data["components"])
