@@ -26,7 +26,13 @@ from sync.salesforce_io.errors import login_refused, unreachable
 
 from .settings import ConfigError, Settings
 
-__all__ = ["SalesforceConnection", "build_alerter", "build_salesforce", "build_stripe"]
+__all__ = [
+    "SalesforceConnection",
+    "build_alerter",
+    "build_chargebee",
+    "build_salesforce",
+    "build_stripe",
+]
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +49,48 @@ JWT_LIFETIME = 170  # Salesforce accepts at most 3 minutes
 
 
 def build_stripe(settings: Settings) -> stripe.StripeClient:
+    if settings.stripe_api_key is None:
+        raise ConfigError(
+            f"STRIPE_API_KEY: not set (BILLING_PROVIDER is {settings.billing_provider})"
+        )
     return stripe.StripeClient(
         settings.stripe_api_key.reveal(),
         base_addresses={"api": settings.stripe_api_base},
         max_network_retries=STRIPE_RETRIES,
         http_client=stripe.RequestsClient(timeout=STRIPE_TIMEOUT),
     )
+
+
+# Chargebee: the same timeouts as Stripe's, and its SDK's own retries stay off (its default):
+# one retry layer, the engine's backoff, which honours Retry-After. chargebee-python 3.29's
+# own 429 retry would not: it looks for the header on ``err.response_headers``, but its
+# APIError keeps them as ``http_headers``.
+CHARGEBEE_TIMEOUT = STRIPE_TIMEOUT
+
+
+def build_chargebee(settings: Settings) -> Any:
+    """A ``chargebee.Chargebee`` client for the configured site (or CHARGEBEE_API_BASE)."""
+    import chargebee
+
+    if settings.chargebee_api_key is None or settings.chargebee_site is None:
+        raise ConfigError("CHARGEBEE_API_KEY: not set (BILLING_PROVIDER is chargebee)")
+    base = settings.chargebee_api_base
+    if base is not None and base.startswith("http://"):
+        # chargebee-python picks https whenever this *class* attribute is true, whatever the
+        # instance says; cleared only for a plain-http base (the stand-in), process-wide.
+        # https stays verified either way (httpx's default CA store instead of the SDK's).
+        chargebee.Chargebee.verify_ca_certs = False
+    client = chargebee.Chargebee(
+        api_key=settings.chargebee_api_key.reveal(),
+        site=settings.chargebee_site,
+        protocol="http" if base is not None and base.startswith("http://") else None,
+        connection_time_out=int(CHARGEBEE_TIMEOUT[0]),
+        read_time_out=int(CHARGEBEE_TIMEOUT[1]),
+    )
+    if base is not None:
+        # The SDK builds its endpoint from the site once, in the constructor: set it after.
+        client.env.api_endpoint = base
+    return client
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,13 @@ from typing import Any
 
 from metadata import schema
 
+from .billing_settings import PROVIDER_SECRETS, PROVIDER_SETTINGS, billing_settings
 from .numeric_settings import budget_settings, daemon_settings
+from .salesforce_settings import salesforce_auth
 from .setting_values import ConfigError, Problems, Secret, file_setting, url_setting
 
 __all__ = ["ConfigError", "Secret", "Settings", "load_settings"]
 
-DEFAULT_STRIPE_API_BASE = "https://api.stripe.com"
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
 DEFAULT_API_VERSION = schema.DEFAULT_API_VERSION
 DEFAULT_DB = "./billing-sync.db"
@@ -33,8 +34,7 @@ MIN_API_VERSION = 46
 
 # Every name this module understands; the TOML file may use them too (any case).
 KNOWN = (
-    "STRIPE_API_KEY",
-    "STRIPE_API_BASE",
+    *PROVIDER_SETTINGS,
     "SALESFORCE_LOGIN_URL",
     "SALESFORCE_CLIENT_ID",
     "SALESFORCE_CLIENT_SECRET",
@@ -64,7 +64,7 @@ KNOWN = (
 
 @dataclass(frozen=True)
 class Settings:
-    stripe_api_key: Secret
+    stripe_api_key: Secret | None  # None unless billing_provider is "stripe"
     stripe_api_base: str
     salesforce_auth: str  # client_credentials | jwt | token
     salesforce_login_url: str
@@ -90,10 +90,16 @@ class Settings:
     retention_days: int = 90
     cycle_timeout_s: int = 900
     http_addr: tuple[str, int] | None = ("127.0.0.1", 9464)
+    # the billing provider; see billing_settings
+    billing_provider: str = "stripe"  # stripe | chargebee
+    chargebee_site: str | None = None
+    chargebee_api_key: Secret | None = None
+    chargebee_api_base: str | None = None
 
     @property
     def stripe_mode(self) -> str:
-        return "live" if "_live_" in self.stripe_api_key.reveal() else "test"
+        key = self.stripe_api_key
+        return "live" if key is not None and "_live_" in key.reveal() else "test"
 
     @property
     def slack_enabled(self) -> bool:
@@ -111,7 +117,7 @@ class Settings:
 # Secrets may also come from files (the Docker secrets / systemd credentials convention):
 # ``STRIPE_API_KEY_FILE=/run/credentials/billing-sync/stripe`` reads the key from that file.
 SECRET_FILES = (
-    "STRIPE_API_KEY",
+    *PROVIDER_SECRETS,
     "SALESFORCE_CLIENT_SECRET",
     "SALESFORCE_ACCESS_TOKEN",
     "SLACK_WEBHOOK_URL",
@@ -175,7 +181,6 @@ def _read_toml(path: str) -> dict[str, str]:
     return out
 
 
-AUTH_MODES = ("client_credentials", "jwt", "token")
 SANDBOX_HOSTS = ("test.salesforce.com", ".sandbox.my.salesforce.com")
 
 
@@ -190,19 +195,6 @@ def _ca_bundle(raw: dict[str, str]) -> Path | None:
             f"SALESFORCE_CA_BUNDLE: {path} is not a PEM bundle of CA certificates"
         ) from None
     return path
-
-
-def _stripe_key(raw: dict[str, str]) -> str:
-    key = raw.get("STRIPE_API_KEY")
-    if not key:
-        raise ConfigError(
-            "STRIPE_API_KEY: not set; expected a Stripe secret or restricted key (sk_… or rk_…)"
-        )
-    if not re.fullmatch(r"(sk|rk)_(test|live)_[A-Za-z0-9_]+", key):
-        raise ConfigError(
-            "STRIPE_API_KEY: expected a Stripe secret or restricted key (sk_… or rk_…)"
-        )
-    return key
 
 
 def _api_version(raw: dict[str, str]) -> str:
@@ -249,15 +241,12 @@ def _db(raw: dict[str, str]) -> Path:
 
 def _validate(raw: dict[str, str]) -> Settings:
     problems = Problems()
-    key = problems.check(_stripe_key, raw)
-    stripe_base = problems.check(
-        url_setting, raw, "STRIPE_API_BASE", DEFAULT_STRIPE_API_BASE, ("https", "http")
-    )
+    billing = billing_settings(raw, problems)
     version = problems.check(_api_version, raw)
     login_url = problems.check(url_setting, raw, "SALESFORCE_LOGIN_URL", DEFAULT_LOGIN_URL)
     ca_bundle = problems.check(_ca_bundle, raw)
     audience = problems.check(_jwt_audience, raw, login_url or DEFAULT_LOGIN_URL)
-    auth = problems.check(_salesforce_auth, raw)
+    auth = problems.check(salesforce_auth, raw)
     slack = _slack(raw, problems)
     db = problems.check(_db, raw)
     budget = problems.check(budget_settings, raw)
@@ -265,8 +254,7 @@ def _validate(raw: dict[str, str]) -> Settings:
         raise ConfigError(problems.found)
     mode, extra = auth
     return Settings(
-        stripe_api_key=Secret(key),
-        stripe_api_base=stripe_base or DEFAULT_STRIPE_API_BASE,
+        **billing,
         salesforce_auth=mode,
         salesforce_login_url=login_url or DEFAULT_LOGIN_URL,
         salesforce_api_version=version,
@@ -278,79 +266,6 @@ def _validate(raw: dict[str, str]) -> Settings:
         **extra,
         **daemon_settings(raw),
     )
-
-
-def _detect_mode(raw: dict[str, str]) -> str:
-    """The auth mode: SALESFORCE_AUTH when set, else what the settings present suggest."""
-    chosen = raw.get("SALESFORCE_AUTH")
-    if chosen is not None:
-        if chosen not in AUTH_MODES:
-            raise ConfigError(
-                f"SALESFORCE_AUTH: expected one of {', '.join(AUTH_MODES)}, got '{chosen}'"
-            )
-        return chosen
-    has = {name for name in KNOWN if raw.get(name)}
-    if {"SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN"} & has and (
-        "SALESFORCE_CLIENT_ID" not in has
-    ):
-        return "token"
-    if "SALESFORCE_CLIENT_ID" not in has:
-        raise ConfigError(
-            "SALESFORCE_CLIENT_ID: not set; configure Salesforce with client credentials "
-            "(SALESFORCE_CLIENT_ID + SALESFORCE_CLIENT_SECRET), JWT bearer (SALESFORCE_CLIENT_ID "
-            "+ SALESFORCE_USERNAME + SALESFORCE_PRIVATE_KEY_FILE) or a direct token "
-            "(SALESFORCE_INSTANCE_URL + SALESFORCE_ACCESS_TOKEN)"
-        )
-    if "SALESFORCE_CLIENT_SECRET" in has:
-        return "client_credentials"
-    if {"SALESFORCE_PRIVATE_KEY_FILE", "SALESFORCE_USERNAME"} & has:
-        return "jwt"
-    raise ConfigError(
-        "SALESFORCE_CLIENT_SECRET: required with client-credentials authentication "
-        "(or set SALESFORCE_USERNAME + SALESFORCE_PRIVATE_KEY_FILE for JWT bearer)"
-    )
-
-
-_NEEDS = {
-    "token": ("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN"),
-    "client_credentials": ("SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET"),
-    "jwt": ("SALESFORCE_CLIENT_ID", "SALESFORCE_USERNAME", "SALESFORCE_PRIVATE_KEY_FILE"),
-}
-_MODE_NAMES = {
-    "token": "direct-token",
-    "client_credentials": "client-credentials",
-    "jwt": "JWT bearer",
-}
-
-
-def _salesforce_auth(raw: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    mode = _detect_mode(raw)
-    missing = [n for n in _NEEDS[mode] if not raw.get(n)]
-    if missing:
-        raise ConfigError(
-            [f"{n}: required with {_MODE_NAMES[mode]} authentication" for n in missing]
-        )
-    if mode == "token":
-        return mode, {
-            "salesforce_instance_url": url_setting(raw, "SALESFORCE_INSTANCE_URL", None),
-            "salesforce_access_token": Secret(raw["SALESFORCE_ACCESS_TOKEN"]),
-        }
-    if mode == "client_credentials":
-        return mode, {
-            "salesforce_client_id": raw["SALESFORCE_CLIENT_ID"],
-            "salesforce_client_secret": Secret(raw["SALESFORCE_CLIENT_SECRET"]),
-        }
-    key_file = file_setting(raw, "SALESFORCE_PRIVATE_KEY_FILE")
-    assert key_file is not None
-    if b"PRIVATE KEY-----" not in key_file.read_bytes()[:100]:
-        raise ConfigError(
-            f"SALESFORCE_PRIVATE_KEY_FILE: expected a PEM private key, {key_file} is not one"
-        )
-    return mode, {
-        "salesforce_client_id": raw["SALESFORCE_CLIENT_ID"],
-        "salesforce_username": raw["SALESFORCE_USERNAME"],
-        "salesforce_private_key_file": key_file,
-    }
 
 
 # ---------------------------------------------------------------- the daemon's settings

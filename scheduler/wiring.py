@@ -26,7 +26,7 @@ from sync.stripe_io import StripeSource
 from sync.stripe_io.pacing import Pacer, rate_for_key
 
 from .clients import SalesforceConnection, build_alerter
-from .settings import Settings
+from .settings import ConfigError, Settings
 
 __all__ = ["Engine", "build_engine", "check_identity"]
 
@@ -83,8 +83,17 @@ def build_engine(
     """The engine for ``settings``. ``read_only`` opens the store without writing it (a dry
     run); ``sleep`` replaces the in-cycle backoff's sleep (tests); ``halt`` is asked before
     every write call for a reason to stop writing (the daemon's signals and deadline)."""
+    if settings.billing_provider != "stripe":
+        # The match key must be the provider's own field (Chargebee_Customer_Id__c), which
+        # arrives with Salesforce schema v2; never match Chargebee ids on the Stripe field.
+        raise ConfigError(
+            f"BILLING_PROVIDER: syncing {settings.billing_provider} to Salesforce needs "
+            "billing-sync schema v2, which is not in this release; `billing-sync check` "
+            "reaches it already"
+        )
     # In tests ``sleep`` is a no-op, which also turns the pacing off.
-    pacer = Pacer(rate_for_key(settings.stripe_api_key.reveal()), sleep=sleep or time.sleep)
+    key = settings.stripe_api_key.reveal() if settings.stripe_api_key else ""
+    pacer = Pacer(rate_for_key(key), sleep=sleep or time.sleep)
     source = StripeSource(stripe_client, sleep=sleep, pacer=pacer)
     gateway = SalesforceGateway(salesforce.sf, sleep=sleep, own_user_id=salesforce.user_id)
     store = StateStore(

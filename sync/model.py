@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 __all__ = [
+    "STATES",
     "BillingSnapshot",
     "ChangeFeed",
     "ChangeHint",
@@ -24,6 +25,26 @@ __all__ = [
     "Subscription",
     "Tier",
 ]
+
+# The provider-neutral lifecycle every rule (status rollup, MRR, renewal) reads. A
+# subscription scheduled to end is not a state of its own: it is ``active`` with
+# ``cancel_at_period_end`` or ``cancel_at`` set, whatever the provider calls it.
+STATES = frozenset(
+    {"trialing", "active", "past_due", "unpaid", "paused", "incomplete", "not_started", "ended"}
+)
+# A Subscription built without a state (the Stripe adapter, v1 callers and their tests) takes
+# the state of its status read as a Stripe status; an unknown status leaves it "" (no rule
+# will guess one).
+_STRIPE_STATES = {
+    "trialing": "trialing",
+    "active": "active",
+    "past_due": "past_due",
+    "unpaid": "unpaid",
+    "paused": "paused",
+    "incomplete": "incomplete",
+    "incomplete_expired": "ended",
+    "canceled": "ended",
+}
 
 
 @dataclass(frozen=True)
@@ -76,7 +97,7 @@ class Item:
 class Subscription:
     id: str
     customer_id: str
-    status: str  # the provider's status string, verbatim
+    status: str  # the provider's status string, verbatim (what Status__c shows)
     currency: str
     items: tuple[Item, ...] = ()
     discounts: tuple[Coupon, ...] = ()
@@ -87,6 +108,11 @@ class Subscription:
     trial_end: datetime | None = None
     start_date: datetime | None = None
     created: datetime | None = None
+    state: str = ""  # one of STATES; "" means "derive it from a Stripe status"
+
+    def __post_init__(self) -> None:
+        if not self.state:
+            object.__setattr__(self, "state", _STRIPE_STATES.get(self.status, ""))
 
 
 @dataclass(frozen=True)

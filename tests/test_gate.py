@@ -53,6 +53,7 @@ EXPORTS = {
     "sync.salesforce_io": ["ComponentResult", "DeployResult", "SalesforceGateway",
                            "WriteResult", "deploy", "deployed_version", "needs_deploy"],
     "sync.stripe_io": ["StripeSource", "choose_strategy"],
+    "sync.chargebee_io": ["ChargebeeSource", "choose_strategy"],
     "metadata": ["schema"],
     "scheduler": ["ConfigError", "Settings", "load_settings"],
 }

@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from scheduler.settings import Settings
 
 NAME = "check"
-HELP = "Validate the configuration and reach Stripe, Salesforce and the local database once."
+HELP = (
+    "Validate the configuration and reach the billing provider (Stripe or Chargebee), "
+    "Salesforce and the local database once."
+)
 
 __all__ = ["HELP", "NAME", "configure", "run"]
 
@@ -36,16 +39,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     settings = ctx.settings  # raises ConfigError -> exit 2
+    chargebee = settings.billing_provider == "chargebee"
+    billing = (
+        f"Chargebee site {settings.chargebee_site}"
+        if chargebee
+        else (f"Stripe {settings.stripe_mode} mode")
+    )
     rows: list[tuple[str, str, str]] = [
-        (
-            "configuration",
-            "ok",
-            f"Salesforce auth: {settings.salesforce_auth}; Stripe {settings.stripe_mode} mode",
-        )
+        ("configuration", "ok", f"Salesforce auth: {settings.salesforce_auth}; {billing}")
     ]
     checks: list[tuple[str, Callable[[], str]]] = [("database", lambda: _database(settings))]
     if not args.offline:
-        checks += [("stripe", lambda: _stripe(ctx)), ("salesforce", lambda: _salesforce(ctx))]
+        reach = (
+            ("chargebee", lambda: _chargebee(ctx))
+            if chargebee
+            else ("stripe", lambda: _stripe(ctx))
+        )
+        checks += [reach, ("salesforce", lambda: _salesforce(ctx))]
     for service, check in checks:
         try:
             rows.append((service, "ok", check()))
@@ -90,6 +100,16 @@ def _stripe(ctx: Context) -> str:
         f"reached {ctx.settings.stripe_api_base}, API version {stripe.api_version}, "
         f"{ctx.settings.stripe_mode} mode"
     )
+
+
+def _chargebee(ctx: Context) -> str:
+    """One customer listing, through the adapter's error table (read-only keys suffice)."""
+    from scheduler.clients import build_chargebee
+    from sync.chargebee_io import errors
+
+    client = build_chargebee(ctx.settings)
+    errors.call(lambda: client.Customer.list({"limit": 1}))
+    return f"reached site {ctx.settings.chargebee_site} at {client.env.api_endpoint}"
 
 
 def _salesforce(ctx: Context) -> str:

@@ -3,7 +3,7 @@
 Keys are field API names from ``metadata.schema``; Text values are cut to their field length.
 
 Rules decided here (the data model leaves them open):
-- *Live* means not ended (anything but canceled / incomplete_expired). Billing_Plan__c and
+- *Live* means not ended (neutral state anything but ``ended``). Billing_Plan__c and
   the currency check look at live subscriptions.
 - Renewal_Date__c is the earliest current period end of a live subscription that is not
   scheduled to end and will bill again: paused and incomplete subscriptions do not renew.
@@ -71,6 +71,7 @@ SUBSCRIPTION = schema.SUBSCRIPTION.name
 SUBSCRIPTION_KEY = "Stripe_Subscription_Id__c"
 ACCOUNT_STAMP = "Last_Billing_Sync__c"
 SUBSCRIPTION_STAMP = "Last_Synced__c"
+# Neutral states that bill again at the period end.
 RENEWING_STATUSES = frozenset({"active", "past_due", "trialing", "unpaid"})
 ELLIPSIS = "…"
 ACCOUNT_BILLING_FIELDS = (
@@ -292,7 +293,7 @@ def map_account(
     renewals = [
         end
         for s in live
-        if s.status in RENEWING_STATUSES
+        if s.state in RENEWING_STATUSES
         and not is_scheduled_to_end(s)
         and (end := _period_end(s)) is not None
     ]

@@ -1,11 +1,11 @@
 """Monthly recurring revenue: what a customer is committed to pay per month.
 
-The rules: only ``active`` (scheduled-to-cancel included, until it ends) and ``past_due``
-subscriptions count; per item with a recurring *licensed* price (metered prices are left
-out), per-unit ``unit x quantity`` (after ``transform_quantity``), volume tiers ``unit x
-quantity + flat`` of the tier holding the quantity, graduated tiers summed tier by tier;
-normalised to a month (year / 12, week x 52/12, day x 365/12, each / interval count); only
-coupons with ``duration=forever`` reduce it. Taxes are not MRR.
+The rules: only subscriptions in the neutral state ``active`` (scheduled-to-cancel
+included, until it ends) and ``past_due`` count; per item with a recurring *licensed* price
+(metered prices are left out), per-unit ``unit x quantity`` (after ``transform_quantity``),
+volume tiers ``unit x quantity + flat`` of the tier holding the quantity, graduated tiers
+summed tier by tier; normalised to a month (year / 12, week x 52/12, day x 365/12, each /
+interval count); only coupons with ``duration=forever`` reduce it. Taxes are not MRR.
 
 All arithmetic is Decimal in the currency's minor unit until the very end, where the monthly
 amount becomes major units rounded half-even to 2 places (see ``money``).
@@ -206,7 +206,7 @@ def monthly_value(subscription: Subscription) -> Decimal:
 
 def subscription_mrr(subscription: Subscription) -> Decimal:
     """MRR in major units, rounded half-even to 2 places; 0.00 unless active or past_due."""
-    if subscription.status not in COUNTED_STATUSES:
+    if subscription.state not in COUNTED_STATUSES:
         return round_money(_ZERO)
     return round_money(to_major(monthly_value(subscription), subscription.currency))
 

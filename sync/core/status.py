@@ -1,12 +1,18 @@
 """The Account billing status: one value rolled up from a customer's subscriptions.
 
-The rules run in order and the first that matches wins. The returned strings are the API
-values of the ``Billing_Status__c`` picklist.
+The rules read the provider-neutral ``Subscription.state`` (``sync.model.STATES``), never a
+provider's own status string, so one rulebook serves Stripe and Chargebee alike. They run in
+order and the first that matches wins. The returned strings are the API values of the
+``Billing_Status__c`` picklist.
+
+A subscription that has not started yet (Chargebee's ``future``) bills nothing and may never
+start: the Account shows "No Subscription" while that is all it has (MRR 0.00, its plan still
+named in Billing_Plan__c), ranked above Churned, because a customer coming back is not lost.
 """
 
 from __future__ import annotations
 
-from sync.model import Customer, Subscription
+from sync.model import STATES, Customer, Subscription
 
 __all__ = [
     "ENDED_STATUSES",
@@ -17,6 +23,7 @@ __all__ = [
     "is_scheduled_to_end",
 ]
 
+# Stripe's own strings, kept for callers that read Stripe statuses (v1 names).
 ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 KNOWN_STATUSES = frozenset(
     {
@@ -52,8 +59,8 @@ class UnknownStatus(ValueError):
 
 
 def is_live(subscription: Subscription) -> bool:
-    """Not ended: everything except canceled and incomplete_expired."""
-    return subscription.status not in ENDED_STATUSES
+    """Not ended: every state but ``ended``."""
+    return subscription.state != "ended"
 
 
 def is_scheduled_to_end(subscription: Subscription) -> bool:
@@ -63,32 +70,35 @@ def is_scheduled_to_end(subscription: Subscription) -> bool:
 def account_status(customer: Customer | None) -> str:
     """Roll a customer's subscriptions up to one Billing_Status__c value.
 
-    ``None`` and a deleted customer are Churned (Stripe cancels a deleted customer's
-    subscriptions). Raises :class:`UnknownStatus` for a status outside Stripe's eight.
+    ``None`` and a deleted customer are Churned (a deleted customer's subscriptions are
+    cancelled with it). Raises :class:`UnknownStatus` for a subscription whose adapter found
+    no neutral state for its status.
     """
     if customer is None or customer.deleted:
         return CHURNED
     subscriptions = customer.subscriptions
     for subscription in subscriptions:
-        if subscription.status not in KNOWN_STATUSES:
+        if subscription.state not in STATES:
             raise UnknownStatus(subscription.id, subscription.status)
-    statuses = {s.status for s in subscriptions}
+    states = {s.state for s in subscriptions}
     if not subscriptions:
         return NO_SUBSCRIPTION
-    if "unpaid" in statuses:
+    if "unpaid" in states:
         return UNPAID
-    if "past_due" in statuses:
+    if "past_due" in states:
         return PAST_DUE
-    active = [s for s in subscriptions if s.status == "active"]
+    active = [s for s in subscriptions if s.state == "active"]
     if any(not is_scheduled_to_end(s) for s in active):
         return ACTIVE
     if active:
         return CANCELING
-    if "trialing" in statuses:
+    if "trialing" in states:
         return TRIALING
-    if "paused" in statuses:
+    if "paused" in states:
         return PAUSED
-    if "incomplete" in statuses:
+    if "incomplete" in states:
         return INCOMPLETE
-    # Only canceled / incomplete_expired remain.
+    if "not_started" in states:
+        return NO_SUBSCRIPTION
+    # Only ended subscriptions remain.
     return CHURNED
