@@ -51,3 +51,32 @@ def test_salesforce_standin_prints_name_value_lines(tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=10)  # reaps it and closes both pipes
+
+
+def test_chargebee_and_recurly_standins_serve_from_the_cli(tmp_path):
+    import requests
+
+    proc = start("chargebee", "--port", "0", cwd=tmp_path)
+    try:
+        lines = read_lines(proc, 3)
+        base = lines[0].split("API base ", 1)[1].rstrip(")")
+        key = lines[2].rsplit(" ", 1)[-1]
+        with requests.get(f"{base}/customers", auth=(key, ""), timeout=10) as ok:
+            assert ok.status_code == 200 and ok.json()["list"] == []
+        with requests.get(f"{base}/customers", auth=("wrong", ""), timeout=10) as refused:
+            assert refused.status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=10)
+    proc = start("recurly", "--port", "0", cwd=tmp_path)
+    try:
+        lines = read_lines(proc, 2)
+        url = lines[0].rsplit(" ", 1)[-1]
+        key = lines[1].rsplit(" ", 1)[-1]
+        headers = {"Accept": "application/vnd.recurly.v2021-02-25+json"}
+        with requests.get(f"{url}/accounts", auth=(key, ""), headers=headers,
+                          timeout=10) as ok:
+            assert ok.status_code == 200 and ok.json()["object"] == "list"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=10)
