@@ -50,6 +50,8 @@ OVERLAP = timedelta(minutes=5)
 # Records per write step: one collection call, so a stop request (SIGTERM, the cycle's
 # deadline) is honoured after at most one more call.
 WRITE_SLICE = 200
+# Records of one object above which a cycle writes them as one Bulk API 2.0 job.
+BULK_THRESHOLD = 20_000
 
 Progress = Callable[..., None]  # (message, done=None, total=None)
 
@@ -71,6 +73,7 @@ class Cycle:
         progress: Progress | None = None,
         halt: Callable[[], str | None] | None = None,
         budget: ApiBudget | None = None,
+        bulk_threshold: int = BULK_THRESHOLD,
     ):
         self.source = source
         self.gateway = gateway
@@ -81,6 +84,7 @@ class Cycle:
         # Asked before every write call: a reason to stop writing now (a signal, a deadline).
         self.halt: Callable[[], str | None] = halt or (lambda: None)
         self.budget = budget or ApiBudget()
+        self.bulk_threshold = bulk_threshold
 
     # -- the cycle -------------------------------------------------------------------------
     def run(
@@ -298,27 +302,18 @@ class Cycle:
         failures: list[Failure],
         report: CycleReport,
     ) -> None:
-        gw = self.gateway
         total, done = len(sub_todo) + len(acct_todo), 0
-        writers: tuple[
-            tuple[list[RecordChange], Callable[[Sequence[dict[str, Any]]], Sequence[WriteOutcome]]],
-            ...,
-        ] = (
-            (sub_todo, lambda rows: gw.upsert(SUBSCRIPTION, SUBSCRIPTION_KEY, rows)),
-            (acct_todo, gw.update),
-        )
-        for todo, write in writers:
-            # Slices of several collection calls, so a long write phase can report progress.
-            for start in range(0, len(todo), WRITE_SLICE):
-                reason = self.halt()
-                if reason:
-                    raise Halted(reason)
-                calls = sum(gw.calls.values()) - report.calls_before
-                over = self.budget.blocks_writes(gw.usage(), calls)
-                if over:
-                    raise StopCycle(over, category=Category.LIMITS, code="API_BUDGET")
-                part = todo[start : start + WRITE_SLICE]
-                results = write([c.payload() for c in part])
+        targets = ((sub_todo, SUBSCRIPTION, SUBSCRIPTION_KEY), (acct_todo, "Account", "Id"))
+        for todo, sobject, key_field in targets:
+            # Above the threshold one Bulk API 2.0 job replaces hundreds of collection calls;
+            # below it, one collection call per step, so a stop request waits for one call.
+            bulk = len(todo) > self.bulk_threshold
+            step = max(len(todo), 1) if bulk else WRITE_SLICE
+            for start in range(0, len(todo), step):
+                self._may_write(report)
+                part = todo[start : start + step]
+                payloads = [c.payload() for c in part]
+                results = self._send(sobject, key_field, payloads, bulk=bulk)
                 stop_on_lost_access(results)
                 for change, result in zip(part, results, strict=True):
                     if result.success:
@@ -327,6 +322,26 @@ class Cycle:
                         failures.append(write_failure(change, result))
                 done += len(part)
                 self.progress(f"writing records {done:,}/{total:,}", done, total)
+
+    def _send(
+        self, sobject: str, key_field: str, payloads: list[dict[str, Any]], *, bulk: bool
+    ) -> Sequence[WriteOutcome]:
+        gw = self.gateway
+        if bulk:
+            return gw.bulk_write(sobject, key_field, payloads)
+        if key_field == "Id":
+            return gw.update(payloads)
+        return gw.upsert(sobject, key_field, payloads)
+
+    def _may_write(self, report: CycleReport) -> None:
+        """Before every write call: a stop request, the API budget."""
+        reason = self.halt()
+        if reason:
+            raise Halted(reason)
+        calls = sum(self.gateway.calls.values()) - report.calls_before
+        over = self.budget.blocks_writes(self.gateway.usage(), calls)
+        if over:
+            raise StopCycle(over, category=Category.LIMITS, code="API_BUDGET")
 
     # -- failures --------------------------------------------------------------------------
     def _open_by_fingerprint(self) -> dict[str, FailureRow]:

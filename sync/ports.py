@@ -83,6 +83,10 @@ class CrmGateway(Protocol):
         self, sobject: str, key_field: str, records: Sequence[Row]
     ) -> Sequence[WriteOutcome]: ...
 
+    def bulk_write(
+        self, sobject: str, key_field: str, records: Sequence[Row]
+    ) -> Sequence[WriteOutcome]: ...
+
 
 class Store(Protocol):
     """The local SQLite file as the cycle and the alerts use it."""

@@ -117,3 +117,27 @@ def test_the_concurrent_request_limit_is_retried_not_a_daily_limit_stop(linked):
     report = world.cycle()
     assert report.stop is None and report.exit_code == 0 and report.written == 4
     assert world.sync_errors() == []
+
+
+def test_a_very_large_write_set_goes_out_as_one_bulk_job_per_object(linked):
+    world, ids = linked
+    world.sf_standin.add_validation_rule(
+        "Account", lambda r: r.get("Name") == "Other Co" and r.get("MRR__c") is not None,
+        "Other Co's MRR is managed by Finance", field="MRR__c")
+    world.sf_standin.reset_counters()
+    with world.engine() as engine:
+        engine.cycle.bulk_threshold = 1  # two records of each object count as "very large"
+        report = engine.run()
+    assert report.written == 3 and report.errors == {"Validation": 1}
+    counters = world.sf_standin.counters
+    # only the Sync_Error__c mirror goes out as a collection call
+    assert counters.get("PATCH composite/sobjects/{type}") == 1, counters
+    assert "PATCH composite/sobjects" not in counters, counters
+    assert sum(n for k, n in counters.items() if "jobs/ingest" in k) >= 10  # two jobs
+    assert len(world.subscriptions()) == 2
+    assert world.account(ids[0])["Billing_Status__c"] == "Active"
+    [err] = world.sync_errors()  # the refused Account, from the job's failed results
+    assert (err["Category__c"], err["Error_Code__c"]) == (
+        "Validation", "FIELD_CUSTOM_VALIDATION_EXCEPTION")
+    assert "Finance" in err["Message__c"]
+    assert report.api_calls["salesforce"] == world.sf_standin.api_calls()

@@ -11,7 +11,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -25,42 +24,16 @@ from ..errors import StopCycle
 from ..retry import backoff_call, retry_delay
 from . import errors
 from .access import sobject
+from .results import RecordError, Row, WriteResult
 
 __all__ = ["BATCH", "RecordError", "SalesforceGateway", "WriteResult"]
 
 T = TypeVar("T")
-Row = dict[str, Any]
 
 log = logging.getLogger(__name__)
 
 BATCH = 200  # sObject Collections take at most 200 records a call
 LOCK_ATTEMPTS = 3  # sends of a record that keeps failing on UNABLE_TO_LOCK_ROW, in one cycle
-RETRYABLE_RECORD_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
-
-
-@dataclass(frozen=True)
-class RecordError:
-    code: str
-    message: str
-    fields: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    key: str  # the Stripe id or Salesforce Id the record was written by
-    success: bool
-    record_id: str | None = None
-    created: bool = False
-    errors: tuple[RecordError, ...] = ()
-    category: Category | None = None  # of the first error, decided here at the edge
-
-    @property
-    def retryable(self) -> bool:
-        return bool(self.errors) and all(e.code in RETRYABLE_RECORD_ERRORS for e in self.errors)
-
-    @property
-    def code(self) -> str:
-        return self.errors[0].code if self.errors else ("" if self.success else "UNKNOWN")
 
 
 def _soql_fields(sobject: str, extra: Sequence[str]) -> str:
@@ -203,6 +176,13 @@ class SalesforceGateway:
         return self._collections(
             f"composite/sobjects/{sobject}/{key_field}", records, key_field=key_field
         )
+
+    def bulk_write(self, sobject: str, key_field: str, records: Sequence[Row]) -> list[WriteResult]:
+        """One Bulk API 2.0 job for a very large write set (update by Id, or upsert by
+        ``key_field``): a handful of calls instead of one per 200 records."""
+        from .bulk import BulkJob
+
+        return BulkJob(self.sf, self._call, sleep=self._sleep).run(sobject, key_field, records)
 
     def _collections(
         self, path: str, records: Sequence[Row], *, key_field: str
