@@ -91,7 +91,8 @@ class IncrementalCycle:
 
         feed = source.changes(cursor - OVERLAP)
         report.api_calls[source.provider] = feed.calls
-        fresh = [h for h in feed.hints if h.id not in store.seen_events(h.id for h in feed.hints)]
+        seen = store.seen_events(h.id for h in feed.hints)  # one lookup, not one per hint
+        fresh = [h for h in feed.hints if h.id not in seen]
         report.events = len(fresh)
         report.events_other_version = sum(
             1 for h in fresh if h.api_version and h.api_version != feed.api_version

@@ -28,15 +28,20 @@ class Changes:
 
     # ------------------------------------------------------------------ events and dirt
 
-    def seen_events(self, ids: Iterable[str]) -> set[str]:
-        wanted = list(ids)
-        found: set[str] = set()
+    def _rows_in(self, sql: str, values: Iterable[str]) -> list[dict[str, str]]:
+        """``sql`` with its ``{marks}`` placeholder run over ``values``, 500 at a time (SQLite
+        caps the parameters of one statement)."""
+        wanted = list(values)
+        rows: list[dict[str, str]] = []
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            rows = self.db.query(f"SELECT id FROM events_seen WHERE id IN ({marks})", chunk)
-            found |= {r["id"] for r in rows}
-        return found
+            rows += self.db.query(sql.format(marks=", ".join("?" for _ in chunk)), chunk)
+        return rows
+
+    def seen_events(self, ids: Iterable[str]) -> set[str]:
+        return {
+            r["id"] for r in self._rows_in("SELECT id FROM events_seen WHERE id IN ({marks})", ids)
+        }
 
     def note_events(
         self,
@@ -101,31 +106,15 @@ class Changes:
             )
 
     def customers_using(self, items: Iterable[str]) -> set[str]:
-        wanted = list(items)
-        found: set[str] = set()
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            rows = self.db.query(
-                f"SELECT DISTINCT customer_id FROM customer_catalog WHERE item IN ({marks})", chunk
-            )
-            found |= {r["customer_id"] for r in rows}
-        return found
+        sql = "SELECT DISTINCT customer_id FROM customer_catalog WHERE item IN ({marks})"
+        return {r["customer_id"] for r in self._rows_in(sql, items)}
 
     # ------------------------------------------------------------------ links
 
     def links(self, account_ids: Iterable[str]) -> dict[str, str]:
         """The customer each Account was linked to when last synced."""
-        wanted = list(account_ids)
-        found: dict[str, str] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            rows = self.db.query(
-                f"SELECT account_id, customer_id FROM links WHERE account_id IN ({marks})", chunk
-            )
-            found |= {r["account_id"]: r["customer_id"] for r in rows}
-        return found
+        sql = "SELECT account_id, customer_id FROM links WHERE account_id IN ({marks})"
+        return {r["account_id"]: r["customer_id"] for r in self._rows_in(sql, account_ids)}
 
     def set_links(self, links: Mapping[str, str | None]) -> None:
         with transaction(self.db, self.path) as conn:
