@@ -48,7 +48,8 @@ class HttpStandIn:
     """start / stop / ``with`` for a stand-in served over plain HTTP on loopback.
 
     Subclasses set ``title`` and ``handler_factory`` (a function of the stand-in returning its
-    request handler class) and call ``HttpStandIn.__init__``."""
+    request handler class) and call ``HttpStandIn.__init__``. The per-endpoint counters and
+    the injected latency every stand-in offers live here too."""
 
     title = "stand-in"
     handler_factory: Callable[[Any], type[BaseHTTPRequestHandler]]
@@ -56,6 +57,25 @@ class HttpStandIn:
     def __init__(self) -> None:
         self._serving = BackgroundServer()
         self.base_url = ""
+        self._stats_lock = threading.Lock()
+        self._counters: dict[str, int] = {}
+        self._latency = 0.0
+
+    @property
+    def counters(self) -> dict[str, int]:
+        with self._stats_lock:
+            return dict(self._counters)
+
+    def reset_counters(self) -> None:
+        with self._stats_lock:
+            self._counters.clear()
+
+    def total_requests(self) -> int:
+        with self._stats_lock:
+            return sum(self._counters.values())
+
+    def set_latency(self, seconds: float) -> None:
+        self._latency = max(0.0, float(seconds))
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         if self._serving.running:

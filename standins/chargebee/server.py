@@ -12,11 +12,11 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from standins.serving import BackgroundServer
+from standins.serving import HttpStandIn
 
 from .billing import Billing
 from .catalog import CatalogRoutes
@@ -74,7 +74,8 @@ class _Fault:
         self.left, self.status, self.code, self.pattern = n, status, code, pattern
 
 
-class ChargebeeStandIn:
+class ChargebeeStandIn(HttpStandIn):
+    title = "Chargebee stand-in"
     """A local stand-in for one Chargebee site's API v2 (see the package docstring)."""
 
     def __init__(self, api_key: str = "test_standin_key", *, site: str = "billing-sync-test",
@@ -95,14 +96,10 @@ class ChargebeeStandIn:
             routes.extend(group.routes())
         self.router = Router(routes)
         self.lock = threading.RLock()
-        self._stats = threading.Lock()
-        self._counters: dict[str, int] = {}
         self._faults: list[_Fault] = []
-        self._latency = 0.0
         self._window: collections.deque[float] = collections.deque()
         self._idempotent: dict[str, tuple[int, bytes]] = {}
-        self._serving = BackgroundServer()
-        self.base_url = ""
+        HttpStandIn.__init__(self)
 
     @property
     def site(self) -> str:
@@ -112,24 +109,6 @@ class ChargebeeStandIn:
     def api_base(self) -> str:
         """What chargebee-python's ``env.api_endpoint`` must be set to."""
         return self.base_url + API_PREFIX
-
-    # lifecycle -----------------------------------------------------------------------------
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        server = ThreadingHTTPServer((host, port), _make_handler(self))
-        server.daemon_threads = True
-        self.base_url = f"http://{host}:{self._serving.start(server, 'Chargebee stand-in')}"
-        return self.base_url
-
-    def stop(self) -> None:
-        self._serving.stop()
-
-    def __enter__(self) -> ChargebeeStandIn:
-        if not self._serving.running:
-            self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def sdk_client(self, **kwargs: Any) -> Any:
         """A chargebee-python 3.x client aimed at this stand-in (see the package docstring)."""
@@ -144,22 +123,6 @@ class ChargebeeStandIn:
         return client
 
     # counters, faults, latency -------------------------------------------------------------
-    @property
-    def counters(self) -> dict[str, int]:
-        with self._stats:
-            return dict(self._counters)
-
-    def reset_counters(self) -> None:
-        with self._stats:
-            self._counters.clear()
-
-    def total_requests(self) -> int:
-        with self._stats:
-            return sum(self._counters.values())
-
-    def set_latency(self, seconds: float) -> None:
-        self._latency = max(0.0, float(seconds))
-
     def fail_next(self, n: int = 1, status: int = 429, path: str = "*",
                   code: str | None = None) -> None:  # fmt: skip
         """The next ``n`` requests whose path matches the glob ``path`` answer ``status``
@@ -168,7 +131,7 @@ class ChargebeeStandIn:
             raise ValueError("status must be 429, 500 or 503")
         if code is not None and status != 503:
             raise ValueError("code applies to 503 only")
-        with self._stats:
+        with self._stats_lock:
             self._faults.append(_Fault(n, status, code, path))
 
     # the clock and test controls -----------------------------------------------------------
@@ -213,7 +176,7 @@ class ChargebeeStandIn:
 
     # request handling ----------------------------------------------------------------------
     def _count(self, key: str, path: str) -> _Fault | None:
-        with self._stats:
+        with self._stats_lock:
             self._counters[key] = self._counters.get(key, 0) + 1
             for f in self._faults:
                 if fnmatch.fnmatchcase(path, f.pattern):
@@ -228,7 +191,7 @@ class ChargebeeStandIn:
         if not limit:
             return
         now = self.clock.now_float()
-        with self._stats:
+        with self._stats_lock:
             while self._window and self._window[0] <= now - 60:
                 self._window.popleft()
             if len(self._window) >= limit:
@@ -371,3 +334,7 @@ def serve_forever(port: int = 12112, out: Callable[[str], Any] = print, *,
         pass
     finally:
         standin.stop()
+
+
+# The handler is built from the stand-in, so it is attached once both exist.
+ChargebeeStandIn.handler_factory = staticmethod(_make_handler)

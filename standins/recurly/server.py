@@ -84,9 +84,6 @@ class RecurlyStandIn(HttpStandIn):
         self.lock = threading.RLock()
         self.limiter = RateLimiter(rate_limit_mode, enforce_rate_limit)
         self.faults = Faults()
-        self._stats_lock = threading.Lock()
-        self._counters: dict[str, int] = {}
-        self._latency = 0.0
         HttpStandIn.__init__(self)
 
     # lifecycle -----------------------------------------------------------------------------
@@ -104,22 +101,6 @@ class RecurlyStandIn(HttpStandIn):
         return client
 
     # controls ------------------------------------------------------------------------------
-    @property
-    def counters(self) -> dict[str, int]:
-        with self._stats_lock:
-            return dict(self._counters)
-
-    def reset_counters(self) -> None:
-        with self._stats_lock:
-            self._counters.clear()
-
-    def total_requests(self) -> int:
-        with self._stats_lock:
-            return sum(self._counters.values())
-
-    def set_latency(self, seconds: float) -> None:
-        self._latency = max(0.0, float(seconds))
-
     def fail_next(self, n: int = 1, status: int = 429, path: str = "*") -> None:
         """The next ``n`` requests matching ``path`` (a glob over the path, the route template,
         or either prefixed with the method) answer ``status`` (429, 500 or 503)."""

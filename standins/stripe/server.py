@@ -91,9 +91,6 @@ class StripeStandIn(HttpStandIn):
             routes.extend(group.routes())
         self.router = Router(routes)
         self.lock = threading.RLock()
-        self._stats_lock = threading.Lock()
-        self._counters: dict[str, int] = {}
-        self._latency = 0.0
         self._faults: list[int] = []  # statuses for the next calls, consumed in order
         self._idempotent: dict[tuple[str, str], tuple[int, bytes]] = {}
         HttpStandIn.__init__(self)
@@ -101,22 +98,6 @@ class StripeStandIn(HttpStandIn):
     # lifecycle -----------------------------------------------------------------------------
 
     # benchmarks and faults -----------------------------------------------------------------
-    @property
-    def counters(self) -> dict[str, int]:
-        with self._stats_lock:
-            return dict(self._counters)
-
-    def reset_counters(self) -> None:
-        with self._stats_lock:
-            self._counters.clear()
-
-    def total_requests(self) -> int:
-        with self._stats_lock:
-            return sum(self._counters.values())
-
-    def set_latency(self, seconds: float) -> None:
-        self._latency = max(0.0, float(seconds))
-
     def fail_next(self, n: int, status: int = 429) -> None:
         if status not in (429, 500):
             raise ValueError("status must be 429 or 500")
