@@ -117,8 +117,8 @@ def _text(name: str, label: str, length: int = 255, **kw: Any) -> Field:
     return Field(name=name, type="Text", label=label, length=length, **kw)
 
 
-def _external_id(name: str, label: str, **kw: Any) -> Field:
-    return _text(name, label, external_id=True, unique=True, case_sensitive=True, **kw)
+def _external_id(name: str, label: str, *, case_sensitive: bool = True, **kw: Any) -> Field:
+    return _text(name, label, external_id=True, unique=True, case_sensitive=case_sensitive, **kw)
 
 
 def _currency(name: str, label: str, **kw: Any) -> Field:

@@ -13,8 +13,8 @@ whether to deploy on start.
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 
+from metadata.billing_systems import BILLING_SYSTEMS
 from metadata.components import (
     CustomObject,
     Field,
@@ -32,6 +32,16 @@ from metadata.components import (
     _number,
     _picklist,
     _text,
+)
+from metadata.picklists import (
+    ACCOUNT_BILLING_STATUSES,
+    BILLING_SYSTEM_VALUES,
+    SUBSCRIPTION_STATUSES,
+    SYNC_ERROR_CATEGORIES,
+    SYNC_ERROR_SEVERITIES,
+    SYNC_ERROR_STATUSES,
+    Category,
+    ErrorStatus,
 )
 
 __all__ = [
@@ -60,31 +70,14 @@ __all__ = [
     "version_marker",
 ]
 
-SCHEMA_VERSION = "1"
+# v1: Stripe. v2: Chargebee and Recurly beside it (an Account match field and a subscription
+# external ID per provider, Billing_System__c, the neutral Billing_Customer_Id__c, the
+# provider's own MRR); v1 orgs upgrade in place, nothing renamed or retyped.
+SCHEMA_VERSION = "2"
 
 # The Salesforce API version spoken when nobody says otherwise: Spring '26, offered by every
 # org on a supported release. Settings, the package manifest and the stand-ins' tests use it.
 DEFAULT_API_VERSION = "66.0"
-
-
-class Category(StrEnum):
-    """Sync_Error__c.Category__c: what kind of problem a failure is, for whoever triages it."""
-
-    MATCHING = "Matching"
-    STRIPE = "Stripe"
-    SALESFORCE_WRITE = "Salesforce Write"
-    VALIDATION = "Validation"
-    LIMITS = "Limits"
-    CONFIGURATION = "Configuration"
-
-
-class ErrorStatus(StrEnum):
-    """Sync_Error__c.Status__c. Ignored is set by admins only; billing-sync never sets it."""
-
-    OPEN = "Open"
-    RETRYING = "Retrying"
-    RESOLVED = "Resolved"
-    IGNORED = "Ignored"
 
 
 # The marker lives in the description of Sync_Error__c: it is deployed in the same
@@ -107,48 +100,23 @@ def parse_version_marker(description: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def _same(*values: str) -> tuple[tuple[str, str], ...]:
-    return tuple((value, value) for value in values)
-
-
-ACCOUNT_BILLING_STATUSES = _same(
-    "Active",
-    "Past Due",
-    "Unpaid",
-    "Canceling",
-    "Trialing",
-    "Paused",
-    "Incomplete",
-    "Churned",
-    "No Subscription",
-)
-
-STRIPE_SUBSCRIPTION_STATUSES: tuple[tuple[str, str], ...] = (
-    ("incomplete", "Incomplete"),
-    ("incomplete_expired", "Incomplete Expired"),
-    ("trialing", "Trialing"),
-    ("active", "Active"),
-    ("past_due", "Past Due"),
-    ("canceled", "Canceled"),
-    ("unpaid", "Unpaid"),
-    ("paused", "Paused"),
-)
-
-SYNC_ERROR_CATEGORIES = _same(*(c.value for c in Category))
-SYNC_ERROR_STATUSES = _same(*(s.value for s in ErrorStatus))
-
 ACCOUNT_FIELDS: tuple[Field, ...] = (
-    _external_id(
-        "Stripe_Customer_Id__c",
-        "Stripe Customer ID",
-        help_text="The Stripe customer (cus_...) this Account is billed as. billing-sync "
-        "matches on this value; it is case-sensitive and unique.",
+    *(
+        _external_id(
+            system.account_field,
+            system.account_field_label,
+            case_sensitive=system.case_sensitive,
+            help_text=f"The {system.label} customer ({system.id_example}) this Account is "
+            "billed as. billing-sync matches on this value; it is unique"
+            f"{' and case-sensitive' if system.case_sensitive else ', whatever the case'}.",
+        )
+        for system in BILLING_SYSTEMS
     ),
     _picklist(
         "Billing_Status__c",
         "Billing Status",
         ACCOUNT_BILLING_STATUSES,
-        help_text="Rolled up from the customer's Stripe subscriptions by billing-sync.",
+        help_text="Rolled up from the customer's billing subscriptions by billing-sync.",
     ),
     _text(
         "Billing_Plan__c",
@@ -181,19 +149,43 @@ SUBSCRIPTION = CustomObject(
     plural_label="Subscriptions",
     # Salesforce caps a Text name field at 80 characters: the engine truncates plan names.
     name_field=Field(name="Name", type="Text", label="Subscription Name", length=80),
-    description="One record per Stripe subscription, kept up to date by billing-sync.",
+    description="One record per billing subscription (Stripe, Chargebee or Recurly), kept up "
+    "to date by billing-sync.",
     fields=(
         _account_lookup("Subscriptions", "Subscriptions"),
-        _external_id("Stripe_Subscription_Id__c", "Stripe Subscription ID"),
+        *(
+            _external_id(system.subscription_key, system.subscription_key_label)
+            for system in BILLING_SYSTEMS
+        ),
         _text("Stripe_Customer_Id__c", "Stripe Customer ID"),
+        _text(
+            "Billing_Customer_Id__c",
+            "Billing Customer ID",
+            help_text="The billing system's customer id (Chargebee, Recurly; Stripe records "
+            "carry it in Stripe Customer ID, and here from their next change on).",
+        ),
+        _picklist(
+            "Billing_System__c",
+            "Billing System",
+            BILLING_SYSTEM_VALUES,
+            help_text="Where this subscription is billed. Blank on records written before "
+            "schema v2 (all Stripe) until their next change.",
+        ),
         _picklist(
             "Status__c",
             "Status",
-            STRIPE_SUBSCRIPTION_STATUSES,
-            help_text="Stripe's subscription status, verbatim.",
+            SUBSCRIPTION_STATUSES,
+            help_text="The billing system's own subscription status, verbatim.",
         ),
         _text("Plan__c", "Plan"),
         _currency("MRR__c", "MRR", help_text="Monthly recurring revenue in Currency."),
+        _currency(
+            "Provider_MRR__c",
+            "Provider MRR",
+            help_text="The MRR the billing system itself reports (Chargebee), beside ours for "
+            "comparison; a difference over 1% is recorded as a notice. Blank where the "
+            "billing system reports none.",
+        ),
         _text("Currency__c", "Currency", length=3),
         _number("Quantity__c", "Quantity"),
         _text("Interval__c", "Billing Interval", length=40, help_text='e.g. "month", "year".'),
@@ -226,6 +218,7 @@ _SYNC_ERROR_OPEN_COLUMNS = (
     "NAME",
     "Account__c",
     "Category__c",
+    "Severity__c",
     "Message__c",
     "Attempts__c",
     "Last_Seen__c",
@@ -245,12 +238,21 @@ SYNC_ERROR = CustomObject(
     fields=(
         _account_lookup("Sync_Errors", "Sync Errors"),
         _text("Stripe_Customer_Id__c", "Stripe Customer ID"),
+        _text("Billing_Customer_Id__c", "Billing Customer ID"),
+        _picklist("Billing_System__c", "Billing System", BILLING_SYSTEM_VALUES),
         _external_id(
             "Fingerprint__c",
             "Fingerprint",
             help_text="Stable hash of what failed and why: the same failure updates one record.",
         ),
         _picklist("Category__c", "Category", SYNC_ERROR_CATEGORIES),
+        _picklist(
+            "Severity__c",
+            "Severity",
+            SYNC_ERROR_SEVERITIES,
+            default="Error",
+            help_text="Notice: worth a look, nothing failed (records were written).",
+        ),
         _text("Error_Code__c", "Error Code"),
         Field(
             name="Message__c",
@@ -297,7 +299,7 @@ SYNC_ERROR = CustomObject(
 OBJECTS: tuple[CustomObject, ...] = (SUBSCRIPTION, SYNC_ERROR)
 
 TABS: tuple[Tab, ...] = (
-    Tab("Subscription__c", "Custom40: Credit card", "Stripe subscriptions synced by billing-sync"),
+    Tab("Subscription__c", "Custom40: Credit card", "Billing subscriptions synced by billing-sync"),
     Tab("Sync_Error__c", "Custom19: Wrench", "billing-sync failures to triage"),
 )
 

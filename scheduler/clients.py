@@ -29,6 +29,7 @@ from .settings import ConfigError, Settings
 __all__ = [
     "SalesforceConnection",
     "build_alerter",
+    "build_billing",
     "build_chargebee",
     "build_salesforce",
     "build_stripe",
@@ -46,6 +47,13 @@ STRIPE_TIMEOUT = (CONNECT_TIMEOUT, 30.0)
 STRIPE_RETRIES = 0
 SALESFORCE_TIMEOUT = (CONNECT_TIMEOUT, 120.0)  # a 200-record collection write can be slow
 JWT_LIFETIME = 170  # Salesforce accepts at most 3 minutes
+
+
+def build_billing(settings: Settings) -> Any:
+    """The configured billing provider's client (what ``wiring.build_source`` reads through)."""
+    if settings.billing_provider == "chargebee":
+        return build_chargebee(settings)
+    return build_stripe(settings)
 
 
 def build_stripe(settings: Settings) -> stripe.StripeClient:

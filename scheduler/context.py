@@ -73,6 +73,18 @@ class Context:
         """The StripeClient, built once."""
         return self._stripe
 
+    def billing(self) -> Any:
+        """The billing provider's client (Stripe's is ``stripe()``), built once."""
+        return self._billing
+
+    @cached_property
+    def _billing(self) -> Any:
+        from .clients import build_billing
+
+        if self.settings.billing_provider == "stripe":
+            return self._stripe
+        return build_billing(self.settings)
+
     @cached_property
     def _salesforce(self) -> SalesforceConnection:
         from .clients import build_salesforce

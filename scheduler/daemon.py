@@ -18,8 +18,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import FrameType
+from typing import Any
 
-import stripe
 from apscheduler.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_EXECUTED,
@@ -80,7 +80,7 @@ class Daemon:
         self,
         settings: Settings,
         *,
-        stripe_client: stripe.StripeClient,
+        billing_client: Any,
         salesforce: SalesforceConnection,
         alerter: Alerter,
         redactor: Redactor | None = None,
@@ -91,7 +91,7 @@ class Daemon:
         engine_sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.settings = settings
-        self.stripe_client = stripe_client
+        self.billing_client = billing_client  # the provider's (clients.build_billing)
         self.salesforce = salesforce
         self.alerter = alerter
         self.redactor = redactor or Redactor(settings.secrets())
@@ -258,7 +258,7 @@ class Daemon:
     def engine(self, started: float) -> Engine:
         return build_engine(
             self.settings,
-            stripe_client=self.stripe_client,
+            billing_client=self.billing_client,
             salesforce=self.salesforce,
             redactor=self.redactor,
             alerter=self.alerter,

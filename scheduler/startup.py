@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 import stripe
 
@@ -24,7 +25,14 @@ from .clients import SalesforceConnection, build_salesforce
 from .settings import Settings
 from .snapshot import last_finished
 
-__all__ = ["CannotStart", "connect_salesforce", "ensure_schema", "full_due", "reach_stripe"]
+__all__ = [
+    "CannotStart",
+    "connect_salesforce",
+    "ensure_schema",
+    "full_due",
+    "reach_billing",
+    "reach_stripe",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,21 @@ def connect_salesforce(settings: Settings) -> SalesforceConnection:
         return build_salesforce(settings)
     except SyncFailure as exc:
         raise CannotStart(f"cannot reach Salesforce: {exc.message}") from None
+
+
+def reach_billing(client: Any, settings: Settings) -> None:
+    """One list call to the configured provider: the key works and the API answers."""
+    if settings.billing_provider == "chargebee":
+        from sync.chargebee_io import errors
+
+        try:
+            errors.call(lambda: client.Customer.list({"limit": 1}))
+        except SyncFailure as exc:
+            raise CannotStart(
+                f"cannot reach Chargebee site {settings.chargebee_site}: {exc.message}"
+            ) from None
+        return
+    reach_stripe(client, settings)
 
 
 def reach_stripe(client: stripe.StripeClient, settings: Settings) -> None:

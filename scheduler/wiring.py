@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-import stripe
-
+from metadata.billing_systems import billing_system
 from sync.budget import ApiBudget
 from sync.cycle import Cycle, Progress
 from sync.incremental import IncrementalCycle
-from sync.ports import Alerter
+from sync.ports import Alerter, BillingSource
 from sync.redact import Redactor
 from sync.report import CycleReport
 from sync.salesforce_io import SalesforceGateway
@@ -26,9 +26,9 @@ from sync.stripe_io import StripeSource
 from sync.stripe_io.pacing import Pacer, rate_for_key
 
 from .clients import SalesforceConnection, build_alerter
-from .settings import ConfigError, Settings
+from .settings import Settings
 
-__all__ = ["Engine", "build_engine", "check_identity"]
+__all__ = ["Engine", "billing_identity", "build_engine", "build_source", "check_identity"]
 
 IDENTITY = "identity"
 
@@ -37,7 +37,7 @@ IDENTITY = "identity"
 class Engine:
     """Everything one cycle needs; close it to release the SQLite file."""
 
-    source: StripeSource
+    source: BillingSource
     gateway: SalesforceGateway
     store: StateStore
     alerter: Alerter
@@ -70,7 +70,7 @@ class Engine:
 def build_engine(
     settings: Settings,
     *,
-    stripe_client: stripe.StripeClient,
+    billing_client: Any,
     salesforce: SalesforceConnection,
     redactor: Redactor | None = None,
     read_only: bool = False,
@@ -80,22 +80,18 @@ def build_engine(
     progress: Progress | None = None,
     halt: Callable[[], str | None] | None = None,
 ) -> Engine:
-    """The engine for ``settings``. ``read_only`` opens the store without writing it (a dry
-    run); ``sleep`` replaces the in-cycle backoff's sleep (tests); ``halt`` is asked before
-    every write call for a reason to stop writing (the daemon's signals and deadline)."""
-    if settings.billing_provider != "stripe":
-        # The match key must be the provider's own field (Chargebee_Customer_Id__c), which
-        # arrives with Salesforce schema v2; never match Chargebee ids on the Stripe field.
-        raise ConfigError(
-            f"BILLING_PROVIDER: syncing {settings.billing_provider} to Salesforce needs "
-            "billing-sync schema v2, which is not in this release; `billing-sync check` "
-            "reaches it already"
-        )
-    # In tests ``sleep`` is a no-op, which also turns the pacing off.
-    key = settings.stripe_api_key.reveal() if settings.stripe_api_key else ""
-    pacer = Pacer(rate_for_key(key), sleep=sleep or time.sleep)
-    source = StripeSource(stripe_client, sleep=sleep, pacer=pacer)
-    gateway = SalesforceGateway(salesforce.sf, sleep=sleep, own_user_id=salesforce.user_id)
+    """The engine for ``settings``. ``billing_client`` is the provider's client
+    (``scheduler.clients.build_billing``); ``read_only`` opens the store without writing it (a
+    dry run); ``sleep`` replaces the in-cycle backoff's sleep (tests); ``halt`` is asked
+    before every write call for a reason to stop writing (the daemon's signals and
+    deadline)."""
+    source = build_source(settings, billing_client, sleep=sleep)
+    gateway = SalesforceGateway(
+        salesforce.sf,
+        sleep=sleep,
+        own_user_id=salesforce.user_id,
+        system=billing_system(source.provider),
+    )
     store = StateStore(
         settings.db_path,
         redactor=redactor or Redactor(settings.secrets()),
@@ -104,8 +100,7 @@ def build_engine(
     )
     try:
         check_identity(
-            store,
-            f"Salesforce org {salesforce.org_id or 'unknown'}, Stripe {settings.stripe_mode} mode",
+            store, f"Salesforce org {salesforce.org_id or 'unknown'}, {billing_identity(settings)}"
         )
     except StoreError:
         store.close()
@@ -124,6 +119,27 @@ def build_engine(
         ),
     )
     return Engine(source, gateway, store, chosen, cycle)
+
+
+def build_source(
+    settings: Settings, client: Any, *, sleep: Callable[[float], None] | None = None
+) -> BillingSource:
+    """The billing source of the configured provider, over ``client``."""
+    if settings.billing_provider == "chargebee":
+        from sync.chargebee_io import ChargebeeSource
+
+        return ChargebeeSource(client, sleep=sleep)
+    # In tests ``sleep`` is a no-op, which also turns the pacing off.
+    key = settings.stripe_api_key.reveal() if settings.stripe_api_key else ""
+    pacer = Pacer(rate_for_key(key), sleep=sleep or time.sleep)
+    return StripeSource(client, sleep=sleep, pacer=pacer)
+
+
+def billing_identity(settings: Settings) -> str:
+    """Which billing account the settings reach, as the state file records it (no secret)."""
+    if settings.billing_provider == "chargebee":
+        return f"Chargebee site {settings.chargebee_site}"
+    return f"Stripe {settings.stripe_mode} mode"
 
 
 def check_identity(store: StateStore, identity: str) -> None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from metadata import schema
+from metadata.billing_systems import billing_system
 from metadata.schema import Category
 
 from .budget import ApiBudget
@@ -24,14 +24,13 @@ from .core.failures import (
     CYCLE_SUBJECT,
     Failure,
     FailureRow,
-    is_held_back,
     is_resolved_by,
     needs_recording,
 )
-from .core.mapping import SUBSCRIPTION_KEY, DesiredRecord, catalog_ids, cleared_account
+from .core.mapping import DesiredRecord, catalog_ids, cleared_account
 from .core.matching import match_accounts, refused_customer, unknown_customer
 from .errors import StopCycle, SyncFailure
-from .outcomes import mirror_failures, stop_on_lost_access, write_failure
+from .outcomes import held_back, mirror_failures, stop_on_lost_access, write_failure
 from .ports import Alerter, BillingSource, CrmGateway, Store, WriteOutcome
 from .report import CycleReport
 
@@ -76,6 +75,8 @@ class Cycle:
         bulk_threshold: int = BULK_THRESHOLD,
     ):
         self.source = source
+        # Which Account field links a customer, which external ID keys its subscriptions.
+        self.system = billing_system(source.provider)
         self.gateway = gateway
         self.store = store
         self.alerter = alerter
@@ -163,10 +164,9 @@ class Cycle:
         feed = self.source.changes(now - OVERLAP) if full and track_events else None
         self.progress("reading Salesforce Accounts")
         accounts = gw.read_accounts(account_id)
+        link = self.system.account_field
         current = gw.read_subscriptions(
-            [a["Stripe_Customer_Id__c"] for a in accounts if a.get("Stripe_Customer_Id__c")]
-            if account_id
-            else None
+            [a[link] for a in accounts if a.get(link)] if account_id else None
         )
         retry_requested: set[str] = set()
         if not dry_run:
@@ -200,16 +200,19 @@ class Cycle:
     ) -> None:
         """Match → fetch billing state → map → diff → write → record → resolve, for these
         Accounts (a full reconcile's all, or an incremental cycle's dirty few)."""
-        linked = [a for a in accounts if a.get("Stripe_Customer_Id__c")]
-        unlinked = [a for a in accounts if not a.get("Stripe_Customer_Id__c")]
+        system = self.system
+        link, key = system.account_field, system.subscription_key
+        linked = [a for a in accounts if a.get(link)]
+        unlinked = [a for a in accounts if not a.get(link)]
         report.accounts_read += len(accounts)
         report.account_names.update({a["Id"]: a.get("Name") or "" for a in accounts})
-        matched, failures = match_accounts(linked)
+        matched, failures = match_accounts(linked, system)
         report.accounts_matched += len(matched)
         examined: set[str] = {a["Id"] for a in accounts} | {CYCLE_SUBJECT}
-        current_subs = {r[SUBSCRIPTION_KEY]: r for r in current_rows}
+        # Another provider's records (an org that moved billing systems) are not ours to diff.
+        current_subs = {r[key]: r for r in current_rows if r.get(key)}
 
-        self.progress(f"reading Stripe for {len(matched)} customers")
+        self.progress(f"reading {system.label} for {len(matched)} customers")
         expected = self.store.get_cursor(TOTAL_CURSOR)
         snapshot = self.source.fetch(
             list(matched), expected_subscriptions=int(expected) if expected else None
@@ -227,13 +230,13 @@ class Cycle:
         catalog: dict[str, set[str]] = {}
         for customer_id, account in matched.items():
             if customer_id in snapshot.missing:
-                failures.append(unknown_customer(account, customer_id))
+                failures.append(unknown_customer(account, customer_id, system))
                 continue
             if customer_id in snapshot.refused:
-                failures.append(refused_customer(account, customer_id, snapshot.refused))
+                failures.append(refused_customer(account, customer_id, snapshot.refused, system))
                 continue
             billing = snapshot.customers.get(customer_id)
-            mapping = map_customer(customer_id, billing, account["Id"], now)
+            mapping = map_customer(customer_id, billing, account["Id"], now, system)
             failures.extend(mapping.problems)
             desired_accounts.append(mapping.account)
             desired_subs.extend(mapping.subscriptions)
@@ -261,12 +264,10 @@ class Cycle:
                 report.errors[f.category] += 1
             return
         self.store.index_catalog(catalog)
-        self.store.set_links(
-            {a["Id"]: a.get("Stripe_Customer_Id__c") for a in accounts if a["Id"] in examined}
-        )
+        self.store.set_links({a["Id"]: a.get(link) for a in accounts if a["Id"] in examined})
 
         open_rows = self._requeue(retry_requested, now)
-        held = self._held_back(sub_changes + account_changes, open_rows, now)
+        held = held_back(sub_changes + account_changes, open_rows, now)
         sub_todo = [c for c in sub_changes if c.subject not in held]
         acct_todo = [c for c in account_changes if c.subject not in held]
         report.deferred += len(sub_changes) + len(account_changes) - len(sub_todo) - len(acct_todo)
@@ -303,7 +304,8 @@ class Cycle:
         report: CycleReport,
     ) -> None:
         total, done = len(sub_todo) + len(acct_todo), 0
-        targets = ((sub_todo, SUBSCRIPTION, SUBSCRIPTION_KEY), (acct_todo, "Account", "Id"))
+        key = self.system.subscription_key
+        targets = ((sub_todo, SUBSCRIPTION, key), (acct_todo, "Account", "Id"))
         for todo, sobject, key_field in targets:
             # Above the threshold one Bulk API 2.0 job replaces hundreds of collection calls;
             # below it, one collection call per step, so a stop request waits for one call.
@@ -355,23 +357,6 @@ class Cycle:
             self.store.requeue(fp, now=now)
         return self._open_by_fingerprint() if ticked else open_rows
 
-    @staticmethod
-    def _held_back(
-        changes: list[RecordChange], open_rows: Mapping[str, FailureRow], now: datetime
-    ) -> dict[str, str]:
-        """Subjects whose write waits this cycle (backoff, or the record that died): subject
-        → the fingerprint holding it."""
-        by_subject: dict[str, list[FailureRow]] = defaultdict(list)
-        for row in open_rows.values():
-            by_subject[row.subject].append(row)
-        held: dict[str, str] = {}
-        for change in changes:
-            for row in by_subject.get(change.subject, ()):
-                if is_held_back(row, now, change.attempted_record()):
-                    held[change.subject] = row.fingerprint
-                    break
-        return held
-
     def _record(
         self,
         failures: list[Failure],
@@ -390,11 +375,7 @@ class Cycle:
     def mirror(self, report: CycleReport) -> None:
         """Write every failure state Salesforce has not seen yet to Sync_Error__c."""
         try:
-            mirror_failures(self.store, self.gateway, report)
+            mirror_failures(self.store, self.gateway, report, self.system)
         except StopCycle as exc:
             # Recorded locally (and shown by `status`); it reaches Salesforce once fixed.
             self.stopped(report, exc, self.clock())
-
-
-# Per-record codes that mean the integration user lost edit access to a field we own: every
-# record would fail the same way, so it is one configuration stop, not one error per record.

@@ -123,14 +123,11 @@ class IncrementalCycle:
         # Our own writes move SystemModstamp too: only a link that differs from the one last
         # synced is news (billing changes arrive as events; hand edits wait for the nightly
         # reconcile, which counts them as drift).
+        link = cycle.system.account_field
         known = store.links(a["Id"] for a in changed)
-        moved = [a for a in changed if a.get("Stripe_Customer_Id__c") != known.get(a["Id"])]
-        linked = {
-            a["Stripe_Customer_Id__c"]: "Account link changed"
-            for a in moved
-            if a.get("Stripe_Customer_Id__c")
-        }
-        cleared = [a for a in moved if not a.get("Stripe_Customer_Id__c")]
+        moved = [a for a in changed if a.get(link) != known.get(a["Id"])]
+        linked = {a[link]: "Account link changed" for a in moved if a.get(link)}
+        cleared = [a for a in moved if not a.get(link)]
         retry_requested = {
             r["Fingerprint__c"] for r in gw.read_open_errors() if r.get("Retry_Requested__c")
         }

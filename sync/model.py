@@ -109,6 +109,9 @@ class Subscription:
     start_date: datetime | None = None
     created: datetime | None = None
     state: str = ""  # one of STATES; "" means "derive it from a Stripe status"
+    # The MRR the provider computes itself (Chargebee's ``mrr``), minor units of
+    # ``currency``; None where it reports none. Shown beside ours, never used for ours.
+    reported_mrr: Decimal | None = None
 
     def __post_init__(self) -> None:
         if not self.state:

@@ -1,24 +1,28 @@
 """What a write's outcome becomes: a failure built from the record's owner, a stop when the
-integration user lost access to a field, and the mirror of stored failures to Sync_Error__c
-(without the Account lookup when that Account was deleted)."""
+integration user lost access to a field, the mirror of stored failures to Sync_Error__c
+(without the Account lookup when that Account was deleted), and which writes wait for a
+failure's backoff."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from metadata import schema
+from metadata.billing_systems import STRIPE, BillingSystem
 from metadata.schema import Category
 
 from .core.diff import RecordChange
 from .core.error_records import sync_error_record
-from .core.failures import Failure
+from .core.failures import Failure, FailureRow, is_held_back
 from .errors import StopCycle, SyncFailure
 from .ports import CrmGateway, Store, WriteOutcome
 from .report import CycleReport
 
-__all__ = ["mirror_failures", "stop_on_lost_access", "write_failure"]
+__all__ = ["held_back", "mirror_failures", "stop_on_lost_access", "write_failure"]
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +33,16 @@ def _upsert(gateway: CrmGateway, records: list[dict[str, Any]]) -> Sequence[Writ
     return gateway.upsert(SYNC_ERROR, "Fingerprint__c", records)
 
 
-def mirror_failures(store: Store, gateway: CrmGateway, report: CycleReport) -> None:
+def mirror_failures(
+    store: Store, gateway: CrmGateway, report: CycleReport, system: BillingSystem = STRIPE
+) -> None:
     """Write every failure state Salesforce has not seen yet to Sync_Error__c."""
     rows = store.unmirrored()
     if not rows:
         return
+    records = [sync_error_record(r, system) for r in rows]
     try:
-        results: Sequence[WriteOutcome] = _upsert(gateway, [sync_error_record(r) for r in rows])
+        results: Sequence[WriteOutcome] = _upsert(gateway, records)
     except SyncFailure as exc:
         log.warning(
             "could not mirror %d failures to Salesforce (%s); kept locally",
@@ -51,9 +58,7 @@ def mirror_failures(store: Store, gateway: CrmGateway, report: CycleReport) -> N
     ]
     if orphans:
         # The Account is gone: the failure is still worth showing, without the lookup.
-        again = _upsert(
-            gateway, [{**sync_error_record(rows[i]), "Account__c": None} for i in orphans]
-        )
+        again = _upsert(gateway, [{**records[i], "Account__c": None} for i in orphans])
         for i, res in zip(orphans, again, strict=True):
             results[i] = res
     refused = [(r, res) for r, res in zip(rows, results, strict=True) if not res.success]
@@ -125,3 +130,20 @@ def write_failure(change: RecordChange, result: WriteOutcome) -> Failure:
         customer_id,
         change.attempted_record(),
     )
+
+
+def held_back(
+    changes: list[RecordChange], open_rows: Mapping[str, FailureRow], now: datetime
+) -> dict[str, str]:
+    """Subjects whose write waits this cycle (backoff, or the record that died): subject
+    → the fingerprint holding it."""
+    by_subject: dict[str, list[FailureRow]] = defaultdict(list)
+    for row in open_rows.values():
+        by_subject[row.subject].append(row)
+    held: dict[str, str] = {}
+    for change in changes:
+        for row in by_subject.get(change.subject, ()):
+            if is_held_back(row, now, change.attempted_record()):
+                held[change.subject] = row.fingerprint
+                break
+    return held

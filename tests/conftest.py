@@ -26,7 +26,7 @@ class World:
         from scheduler.wiring import build_engine
         from sync.slack import NullAlerter
 
-        return build_engine(self.settings, stripe_client=self.stripe, salesforce=self.conn,
+        return build_engine(self.settings, billing_client=self.stripe, salesforce=self.conn,
                             alerter=alerter or NullAlerter(), sleep=lambda _s: None,
                             progress=progress, read_only=read_only,
                             **({"clock": clock} if clock else {}))

@@ -212,7 +212,7 @@ class Stand:
     def cycle(self, client: stripe.StripeClient) -> CycleReport:
         # The engine as the CLI builds it; its catalog cache starts empty every cycle, as the
         # recorder's did every checkpoint, so it makes the recorded calls again.
-        with build_engine(self.settings, stripe_client=client, salesforce=self.conn,
+        with build_engine(self.settings, billing_client=client, salesforce=self.conn,
                           sleep=lambda _s: None) as engine:
             return engine.run()
 

@@ -55,7 +55,7 @@ def test_direct_token_cannot_be_renewed_and_says_so(sf_standin, tmp_path):
 def test_check_reaches_both_stand_ins(world, capsys):
     assert main(["check"], environ=world.env) == 0
     out = capsys.readouterr().out
-    assert "metadata deployed v1 (current)" in out and "API 66.0" in out
+    assert "metadata deployed v2 (current)" in out and "API 66.0" in out
     assert world.sf_standin.username in out
     assert "stripe" in out and "2026-10-28.endive" in out
     assert world.env["SALESFORCE_CLIENT_SECRET"] not in out

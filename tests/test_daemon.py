@@ -57,7 +57,7 @@ def make_daemon(world):
     made: list[Daemon] = []
 
     def make(settings=None, *, environ=None, **kwargs) -> Daemon:
-        d = Daemon(settings or world.settings, stripe_client=world.stripe, salesforce=world.conn,
+        d = Daemon(settings or world.settings, billing_client=world.stripe, salesforce=world.conn,
                    alerter=kwargs.pop("alerter", None) or Alerts(), scheduler=BackgroundScheduler(),
                    environ=environ or {}, engine_sleep=lambda _s: None, **kwargs)
         made.append(d)
@@ -275,13 +275,13 @@ def test_an_open_cycle_stop_makes_the_daemon_not_ready(make_daemon):
 # -- deploy on start --------------------------------------------------------------------------
 
 def test_an_org_on_an_older_schema_is_upgraded_and_an_equal_one_left_alone(world):
-    assert ensure_schema(world.conn, world.settings, poll_interval=0.01) == "schema v1 is deployed"
+    assert ensure_schema(world.conn, world.settings, poll_interval=0.01) == "schema v2 is deployed"
     older = PackageSpec.current().with_version("0")
     assert deploy(world.conn.sf, spec=older, username=world.sf_standin.username,
                   poll_interval=0.01).ok
     assert deployed_version(world.conn.sf) == "0"
     assert ensure_schema(world.conn, world.settings, poll_interval=0.01) == (
-        "deployed schema v1 (the org had v0)")
+        "deployed schema v2 (the org had v0)")
     assert deployed_version(world.conn.sf) == schema.SCHEMA_VERSION
 
 
@@ -296,7 +296,7 @@ def test_an_org_without_our_schema_gets_it(tmp_path):
         settings = load_settings(env)
         conn = build_salesforce(settings)
         assert ensure_schema(conn, settings, poll_interval=0.01) == (
-            "deployed schema v1 (the org had none)")
+            "deployed schema v2 (the org had none)")
         assert deployed_version(conn.sf) == schema.SCHEMA_VERSION
 
 
@@ -304,7 +304,7 @@ def test_a_newer_org_schema_is_never_downgraded_and_run_exits_3(world, capsys):
     newer = PackageSpec.current().with_version("10")  # 10 > 1 as integers, not as strings
     assert deploy(world.conn.sf, spec=newer, username=world.sf_standin.username,
                   poll_interval=0.01).ok
-    with pytest.raises(CannotStart, match="schema v10, newer than this billing-sync's v1"):
+    with pytest.raises(CannotStart, match="schema v10, newer than this billing-sync's v2"):
         ensure_schema(world.conn, world.settings)
     assert main(["run"], environ={**world.env, "BILLING_SYNC_HTTP_ADDR": "off"}) == 3
     err = capsys.readouterr().err

@@ -6,7 +6,7 @@ from scheduler.cli import main
 def test_demo_runs_end_to_end(tmp_path, capsys):
     assert main(["demo", "--workdir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "deploy: Succeeded; 48 components" in out
+    assert "deploy: Succeeded; 58 components" in out
     third = out.split("== 7.")[1].split("== 8.")[0]
     assert "0 records written" in third
     second = out.split("== 6.")[1].split("== 7.")[0]

@@ -101,7 +101,8 @@ def test_status_json_shape_numbers_and_nulls(synced, capsys):
     world, _bad = synced
     data = as_json(capsys, world.env, "status")
     assert data["runner"] is None and data["paused"] is False and data["pause_note"] is None
-    assert data["open_failures"] == {"Matching": 1, "Stripe": 0, "Salesforce Write": 0,
+    assert data["open_failures"] == {"Matching": 1, "Stripe": 0, "Chargebee": 0, "Recurly": 0,
+                                     "Salesforce Write": 0,
                                      "Validation": 0, "Limits": 0, "Configuration": 0}
     assert data["dead_letters"] == 0 and data["unmirrored"] == 0
     assert data["sync_errors_refused"] == 0
@@ -124,7 +125,7 @@ def test_status_shows_the_lock_holder_pause_cursor_usage_and_schema(synced, caps
     db = world.settings.db_path
     with StateStore(db) as store:
         store.set_flag("paused", "2026-12-01T09:00:00+00:00 by ops", now=T0)
-        store.set_cursor("schema_version", "1", now=T0)
+        store.set_cursor("schema_version", "2", now=T0)
         store.set_events_cursor(datetime.now(UTC) - timedelta(minutes=7), now=T0)
         run_id = store.start_run("incremental", dry_run=False, now=T0)
         store.finish_run(run_id, status="ok", counts={"salesforce_api_usage": [250, 100_000],
@@ -139,13 +140,13 @@ def test_status_shows_the_lock_holder_pause_cursor_usage_and_schema(synced, caps
     assert data["runner"]["since"] == since
     assert data["paused"] is True and data["pause_note"].endswith("by ops")
     assert 7 * 60 <= data["events_cursor_age_s"] < 8 * 60
-    assert data["salesforce_api_usage"] == [250, 100_000] and data["schema_version"] == "1"
+    assert data["salesforce_api_usage"] == [250, 100_000] and data["schema_version"] == "2"
     # the engine's run recorded the refusals; the newer run did not say, so it does not count
     assert data["sync_errors_refused"] == 0
     assert [r["kind"] for r in data["runs"]] == ["incremental", "full"]
     assert data["runs"][0]["failures_new"] == 0 and data["runs"][1]["failures_new"] == 1
     assert code == 0 and f"run, pid {os.getpid()}" in out and "yes (" in out
-    assert "250 of 100,000 (0%)" in out and "v1 (this release: v1)" in out and "7 min old" in out
+    assert "250 of 100,000 (0%)" in out and "v2 (this release: v2)" in out and "7 min old" in out
 
 
 def test_status_never_changes_the_file(synced, capsys):

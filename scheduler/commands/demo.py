@@ -322,7 +322,7 @@ class _Demo:
 
         with build_engine(
             self.settings,
-            stripe_client=self.stripe,
+            billing_client=self.stripe,
             salesforce=self.conn,
             redactor=self.ctx.redactor,
             read_only=dry_run,

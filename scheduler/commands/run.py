@@ -61,7 +61,7 @@ def _serve(ctx: Context) -> int:
         connect_salesforce,
         ensure_schema,
         full_due,
-        reach_stripe,
+        reach_billing,
     )
 
     settings = ctx.settings
@@ -70,12 +70,12 @@ def _serve(ctx: Context) -> int:
     try:
         try:
             salesforce = connect_salesforce(settings)
-            stripe_client = ctx.stripe()
-            reach_stripe(stripe_client, settings)
+            billing_client = ctx.billing()
+            reach_billing(billing_client, settings)
             log.info(ensure_schema(salesforce, settings, sandbox=is_sandbox(settings)))
             daemon = Daemon(
                 settings,
-                stripe_client=stripe_client,
+                billing_client=billing_client,
                 salesforce=salesforce,
                 alerter=build_alerter(settings),
                 redactor=ctx.redactor,

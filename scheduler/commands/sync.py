@@ -87,12 +87,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             return 2
     try:
         try:
-            stripe_client, salesforce = ctx.stripe(), ctx.salesforce()
+            billing_client, salesforce = ctx.billing(), ctx.salesforce()
         except (SyncFailure, ConfigError) as exc:
             return _stopped_before_start(ctx, args, exc)
         with build_engine(
             settings,
-            stripe_client=stripe_client,
+            billing_client=billing_client,
             salesforce=salesforce,
             redactor=ctx.redactor,
             read_only=args.dry_run,

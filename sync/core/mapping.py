@@ -19,6 +19,12 @@ Rules decided here (the data model leaves them open):
   written anyway, never a reason to write (else an unchanged cycle would rewrite every
   Account). They therefore mean "when billing-sync last wrote a change to this record"; the
   SQLite run history says when the last cycle confirmed everything matched.
+- Per provider (``BillingSystem``): the external ID a Subscription__c is upserted by and the
+  field holding its customer id. Billing_System__c (and, for Stripe, the neutral
+  Billing_Customer_Id__c) are stamps: constant for a record, so they are written with every
+  write but never cause one, and a v1 org's Stripe records are not all rewritten on upgrade.
+- Provider_MRR__c is the provider's own MRR where it reports one (Chargebee); a difference
+  over 1% from ours is a Notice (MRR_MISMATCH) with both numbers, the records still written.
 - A Subscription__c that Salesforce holds but the snapshot no longer lists is left alone:
   Stripe keeps canceled subscriptions (we list with status=all), so one that vanished was
   deleted with test data or moved away with its customer, and its last state is history worth
@@ -30,9 +36,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from metadata import schema
+from metadata.billing_systems import STRIPE, BillingSystem
 from metadata.schema import Category
 from sync.core.failures import Failure
 from sync.core.money import to_major
@@ -49,6 +57,7 @@ from sync.model import Customer, Subscription
 __all__ = [
     "ACCOUNT",
     "ACCOUNT_STAMP",
+    "MRR_MISMATCH",
     "SUBSCRIPTION",
     "SUBSCRIPTION_KEY",
     "SUBSCRIPTION_STAMP",
@@ -68,7 +77,9 @@ __all__ = [
 
 ACCOUNT = "Account"
 SUBSCRIPTION = schema.SUBSCRIPTION.name
-SUBSCRIPTION_KEY = "Stripe_Subscription_Id__c"
+SUBSCRIPTION_KEY = STRIPE.subscription_key  # v1's; each provider has its own (BillingSystem)
+MRR_MISMATCH = "MRR_MISMATCH"
+MRR_TOLERANCE = Decimal("0.01")  # the provider's MRR and ours may differ by 1% before we say so
 ACCOUNT_STAMP = "Last_Billing_Sync__c"
 SUBSCRIPTION_STAMP = "Last_Synced__c"
 # Neutral states that bill again at the period end.
@@ -210,16 +221,22 @@ def _value_order(subscriptions: Iterable[Subscription]) -> list[Subscription]:
 
 
 def map_subscription(
-    subscription: Subscription, account_id: str | None, now: datetime
+    subscription: Subscription,
+    account_id: str | None,
+    now: datetime,
+    system: BillingSystem = STRIPE,
 ) -> DesiredRecord:
     main = primary_item(subscription)
     name = plan_name(subscription)
     licensed = main is not None and main.price.usage_type != "metered"
+    stamps: dict[str, Any] = {SUBSCRIPTION_STAMP: now, "Billing_System__c": system.label}
+    if system.customer_field != "Billing_Customer_Id__c":
+        stamps["Billing_Customer_Id__c"] = subscription.customer_id
     fields: dict[str, Any] = {
         "Name": truncate(name, _length(SUBSCRIPTION, "Name")),
         "Account__c": account_id,
-        SUBSCRIPTION_KEY: subscription.id,
-        "Stripe_Customer_Id__c": subscription.customer_id,
+        system.subscription_key: subscription.id,
+        system.customer_field: subscription.customer_id,
         "Status__c": subscription.status,
         "Plan__c": truncate(name, _length(SUBSCRIPTION, "Plan__c")),
         "MRR__c": subscription_mrr(subscription),
@@ -241,12 +258,14 @@ def map_subscription(
         "Trial_End__c": to_date(subscription.trial_end),
         "Started_At__c": to_date(subscription.start_date),
     }
+    if subscription.reported_mrr is not None:
+        fields["Provider_MRR__c"] = to_major(subscription.reported_mrr, subscription.currency)
     return DesiredRecord(
         sobject=SUBSCRIPTION,
         key=subscription.id,
         fields=fields,
-        stamps={SUBSCRIPTION_STAMP: now},
-        key_field=SUBSCRIPTION_KEY,
+        stamps=stamps,
+        key_field=system.subscription_key,
         account_id=account_id,
         customer_id=subscription.customer_id,
     )
@@ -310,16 +329,51 @@ def map_account(
 
 
 def map_customer(
-    customer_id: str, customer: Customer | None, account_id: str, now: datetime
+    customer_id: str,
+    customer: Customer | None,
+    account_id: str,
+    now: datetime,
+    system: BillingSystem = STRIPE,
 ) -> CustomerMapping:
     """Everything one linked Account should hold: its fields and its Subscription__c records."""
     account, problems = map_account(customer_id, customer, now, account_id)
     subscriptions = (
         ()
         if customer is None
-        else tuple(map_subscription(s, account_id, now) for s in customer.subscriptions)
+        else tuple(map_subscription(s, account_id, now, system) for s in customer.subscriptions)
     )
-    return CustomerMapping(account, subscriptions, problems)
+    notices = tuple(
+        notice
+        for record in subscriptions
+        if (notice := mrr_mismatch(record, system, customer_id, account_id)) is not None
+    )
+    return CustomerMapping(account, subscriptions, problems + notices)
+
+
+def mrr_mismatch(
+    record: DesiredRecord, system: BillingSystem, customer_id: str, account_id: str | None
+) -> Failure | None:
+    """A Notice when the provider's own MRR and ours differ by more than 1%: a free
+    correctness check of our rules (or of the provider's) on every record."""
+    theirs = record.fields.get("Provider_MRR__c")
+    ours = record.fields.get("MRR__c")
+    if theirs is None or ours is None:
+        return None
+    if abs(theirs - ours) <= MRR_TOLERANCE * max(abs(theirs), abs(ours)):
+        return None
+    currency = record.fields.get("Currency__c") or ""
+    return Failure(
+        Category.VALIDATION,
+        MRR_MISMATCH,
+        f"{system.label} reports MRR {theirs} {currency} for subscription {record.key}; "
+        f"billing-sync computes {ours} {currency}. MRR__c shows ours; check the discounts, "
+        "tiers and intervals of this subscription (a notice: nothing failed).",
+        record.key,
+        account_id,
+        customer_id,
+        {"subscription": record.key, "provider_mrr": str(theirs), "mrr": str(ours)},
+        attempted=False,
+    )
 
 
 def cleared_account(account: Mapping[str, Any], now: datetime) -> DesiredRecord:

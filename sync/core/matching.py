@@ -1,7 +1,9 @@
-"""Match hygiene: which Accounts carry a usable Stripe customer ID. Pure.
+"""Match hygiene: which Accounts carry a usable billing customer ID. Pure.
 
-We match on the external ID only, never on names or emails: an Account whose ID is malformed
-or shared with another Account is reported and left alone rather than guessed at.
+We match on the external ID only (the provider's own Account field, ``BillingSystem``), never
+on names or emails: an Account whose ID is malformed or shared with another Account is
+reported and left alone rather than guessed at. Recurly account codes are one code whatever
+their case, so two Accounts holding "ACME" and "acme" share one customer.
 """
 
 from __future__ import annotations
@@ -11,13 +13,31 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from metadata.billing_systems import STRIPE, BillingSystem
 from metadata.schema import Category
 
 from .failures import Failure
 
-__all__ = ["CUSTOMER_ID", "match_accounts", "refused_customer", "unknown_customer"]
+__all__ = ["CUSTOMER_ID", "ID_RULES", "match_accounts", "refused_customer", "unknown_customer"]
 
 CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]{1,250}")
+# Each provider's id alphabet, and how a message describes it to the admin who typed it.
+ID_RULES: dict[str, tuple[re.Pattern[str], str]] = {
+    "stripe": (
+        CUSTOMER_ID,
+        "a Stripe customer id (cus_ followed by letters and digits, no spaces)",
+    ),
+    "chargebee": (
+        re.compile(r"[A-Za-z0-9_\-.@~]{1,50}"),
+        "a Chargebee customer id (1 to 50 letters, digits and - _ . @ ~, no spaces)",
+    ),
+    # Recurly: at most 50 characters, not starting with a period, no / or ; (and, for us,
+    # no whitespace: a code with a stray space is a typo, not a code).
+    "recurly": (
+        re.compile(r"[^.\s/;][^\s/;]{0,49}"),
+        "a Recurly account code (1 to 50 characters, no spaces, / or ;, not starting with .)",
+    ),
+}
 
 
 def _problem(account_id: str, customer_id: str, code: str, message: str) -> Failure:
@@ -33,20 +53,25 @@ def _problem(account_id: str, customer_id: str, code: str, message: str) -> Fail
     )
 
 
-def unknown_customer(account: Mapping[str, Any], customer_id: str) -> Failure:
+def unknown_customer(
+    account: Mapping[str, Any], customer_id: str, system: BillingSystem = STRIPE
+) -> Failure:
     """The billing system has never heard of the id an Account carries."""
     return _problem(
         account["Id"],
         customer_id,
         "UNKNOWN_CUSTOMER",
-        f"Stripe has no customer {customer_id} (linked from Account "
+        f"{system.label} has no customer {customer_id} (linked from Account "
         f"'{account.get('Name')}'). Check the ID for typos or a test/live mix-up; "
         "the Account is not synced until then.",
     )
 
 
 def refused_customer(
-    account: Mapping[str, Any], customer_id: str, reasons: Mapping[str, str]
+    account: Mapping[str, Any],
+    customer_id: str,
+    reasons: Mapping[str, str],
+    system: BillingSystem = STRIPE,
 ) -> Failure:
     """The billing system refused to read the customer an Account names (a 400 for an id it
     rejects): that Account's problem, not the cycle's."""
@@ -54,47 +79,50 @@ def refused_customer(
         account["Id"],
         customer_id,
         "CUSTOMER_REFUSED",
-        f"Stripe refused to list the subscriptions of {customer_id} (linked from Account "
+        f"{system.label} refused to list the subscriptions of {customer_id} (linked from Account "
         f"'{account.get('Name')}'): {reasons[customer_id]} Check the ID; the Account is not "
         "synced until then.",
     )
 
 
 def match_accounts(
-    accounts: Iterable[Mapping[str, Any]],
+    accounts: Iterable[Mapping[str, Any]], system: BillingSystem = STRIPE
 ) -> tuple[dict[str, Mapping[str, Any]], list[Failure]]:
-    """Usable Accounts keyed by customer id, and a Matching failure per Account that is not
-    usable (no id, a malformed id, an id shared with another Account)."""
+    """Usable Accounts keyed by customer id (as the Account holds it), and a Matching failure
+    per Account that is not usable (no id, a malformed id, an id shared with another
+    Account)."""
     by_id: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     problems: list[Failure] = []
+    pattern, described = ID_RULES[system.key]
+    label, field_label = system.label, system.account_field_label
     for account in accounts:
-        raw = account.get("Stripe_Customer_Id__c") or ""
+        raw = account.get(system.account_field) or ""
         if not raw:
             problems.append(
                 _problem(
                     account["Id"],
                     "",
                     "NO_CUSTOMER_ID",
-                    f"Account '{account.get('Name')}' has no Stripe Customer ID, so there is "
-                    "nothing to sync it from. Fill in the field with the customer's cus_ id.",
+                    f"Account '{account.get('Name')}' has no {field_label}, so there is "
+                    f"nothing to sync it from. Fill in the field with {described}.",
                 )
             )
             continue
-        if not CUSTOMER_ID.fullmatch(raw):
+        if not pattern.fullmatch(raw):
             problems.append(
                 _problem(
                     account["Id"],
                     raw,
                     "MALFORMED_ID",
-                    f"Account '{account.get('Name')}' has Stripe Customer ID {raw!r}, which is not "
-                    "a Stripe customer id (cus_ followed by letters and digits, no spaces). "
-                    "Correct the field; the Account is not synced until then.",
+                    f"Account '{account.get('Name')}' has {field_label} {raw!r}, which is not "
+                    f"{described}. Correct the field; the Account is not synced until then.",
                 )
             )
             continue
-        by_id[raw].append(account)
+        by_id[raw if system.case_sensitive else raw.casefold()].append(account)
     matched: dict[str, Mapping[str, Any]] = {}
-    for customer_id, group in by_id.items():
+    for group in by_id.values():
+        customer_id = group[0][system.account_field]
         if len(group) == 1:
             matched[customer_id] = group[0]
             continue
@@ -105,7 +133,8 @@ def match_accounts(
                     account["Id"],
                     customer_id,
                     "DUPLICATE_ID",
-                    f"Stripe customer {customer_id} is linked from {len(group)} Accounts: {names}. "
+                    f"{label} customer {customer_id} is linked from {len(group)} Accounts: "
+                    f"{names}. "
                     "Keep it on one Account only; none of them is synced until then.",
                 )
             )

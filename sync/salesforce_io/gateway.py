@@ -18,6 +18,7 @@ from simple_salesforce.api import Salesforce
 from simple_salesforce.format import format_soql
 
 from metadata import schema
+from metadata.billing_systems import STRIPE, BillingSystem
 from metadata.schema import Category
 
 from ..errors import StopCycle
@@ -41,7 +42,6 @@ def _soql_fields(sobject: str, extra: Sequence[str]) -> str:
     return ", ".join(names)
 
 
-_ACCOUNT_FIELDS = _soql_fields("Account", ["Id", "Name", "Stripe_Customer_Id__c", "SystemModstamp"])
 IN_CHUNK = 500
 
 
@@ -52,8 +52,14 @@ class SalesforceGateway:
         *,
         sleep: Callable[[float], None] | None = None,
         own_user_id: str | None = None,
+        system: BillingSystem = STRIPE,
     ):
         self.sf = sf
+        # The billing system whose Accounts and Subscription__c records this cycle reads.
+        self.system = system
+        link = system.account_field
+        self._link = link
+        self._account_fields = _soql_fields("Account", ["Id", "Name", link, "SystemModstamp"])
         # Our own writes move SystemModstamp too: looking for link changes, they are left out.
         self.own_user_id = own_user_id
         self.calls: Counter[str] = Counter()
@@ -61,18 +67,17 @@ class SalesforceGateway:
 
     # -- reads -----------------------------------------------------------------------------
     def read_accounts(self, account_id: str | None = None) -> list[Row]:
-        fields = _ACCOUNT_FIELDS
+        fields = self._account_fields
         if account_id:
             soql = format_soql(f"SELECT {fields} FROM Account WHERE Id = {{}}", account_id)
         else:
-            soql = f"SELECT {fields} FROM Account WHERE Stripe_Customer_Id__c != null ORDER BY Id"
+            soql = f"SELECT {fields} FROM Account WHERE {self._link} != null ORDER BY Id"
         return list(self._query(soql))
 
     def read_accounts_for(self, customer_ids: Iterable[str]) -> list[Row]:
         """The Accounts linked to these customers (an incremental cycle's dirty set)."""
         return self._in_chunks(
-            f"SELECT {_ACCOUNT_FIELDS} FROM Account WHERE Stripe_Customer_Id__c IN {{}} "
-            "ORDER BY Id",
+            f"SELECT {self._account_fields} FROM Account WHERE {self._link} IN {{}} ORDER BY Id",
             customer_ids,
         )
 
@@ -84,19 +89,23 @@ class SalesforceGateway:
             format_soql(" AND LastModifiedById != {}", self.own_user_id) if self.own_user_id else ""
         )
         soql = (
-            f"SELECT {_ACCOUNT_FIELDS} FROM Account WHERE SystemModstamp >= {stamp} AND "
-            f"(Stripe_Customer_Id__c != null OR Last_Billing_Sync__c != null){mine} ORDER BY Id"
+            f"SELECT {self._account_fields} FROM Account WHERE SystemModstamp >= {stamp} AND "
+            f"({self._link} != null OR Last_Billing_Sync__c != null){mine} ORDER BY Id"
         )
         return list(self._query(soql))
 
     def read_subscriptions(self, customer_ids: Iterable[str] | None = None) -> list[Row]:
         sub = schema.SUBSCRIPTION
         fields = _soql_fields(sub.name, ["Id", "Name"])
+        # Only this provider's records (keyed by its external ID): an org that moved billing
+        # systems keeps the other one's records as history.
+        key, customer = self.system.subscription_key, self.system.customer_field
         if customer_ids is None:
-            soql = f"SELECT {fields} FROM {sub.name} ORDER BY Id"
+            soql = f"SELECT {fields} FROM {sub.name} WHERE {key} != null ORDER BY Id"
             return list(self._query(soql))
         return self._in_chunks(
-            f"SELECT {fields} FROM {sub.name} WHERE Stripe_Customer_Id__c IN {{}} ORDER BY Id",
+            f"SELECT {fields} FROM {sub.name} WHERE {customer} IN {{}} AND {key} != null "
+            "ORDER BY Id",
             customer_ids,
         )
 
@@ -112,7 +121,7 @@ class SalesforceGateway:
         err = schema.SYNC_ERROR
         soql = (
             f"SELECT Id, Name, Fingerprint__c, Status__c, Attempts__c, Retry_Requested__c, "
-            f"Account__c, Stripe_Customer_Id__c FROM {err.name} "
+            f"Account__c, Billing_Customer_Id__c FROM {err.name} "
             "WHERE Status__c IN ('Open', 'Retrying') ORDER BY Id"
         )
         return list(self._query(soql))

@@ -54,14 +54,6 @@ def test_other_providers_are_refused(value: str, says: str) -> None:
     assert exc.value.problems[0].startswith("BILLING_PROVIDER:") and says in str(exc.value)
 
 
-def test_the_engine_waits_for_schema_v2(tmp_path) -> None:
-    from scheduler.wiring import build_engine
-
-    settings = load_settings({**SF, **CB, "BILLING_SYNC_DB": str(tmp_path / "s.db")})
-    with pytest.raises(ConfigError, match="schema v2"):
-        build_engine(settings, stripe_client=None, salesforce=None)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def world_env(tmp_path, standin, monkeypatch):
     from standins.env import stand_in_environment

@@ -186,6 +186,9 @@ def test_existing_subscription_update_keeps_the_external_id_and_no_id():
         "Stripe_Subscription_Id__c": "sub_a",
         "Status__c": "active",
         "Last_Synced__c": "2026-11-26T11:00:00.000+0000",
+        # v2 stamps: backfilled on the records that change anyway, never a reason to write
+        "Billing_System__c": "Stripe",
+        "Billing_Customer_Id__c": "cus_1",
     }
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from metadata import schema
+from metadata.billing_systems import BILLING_SYSTEMS, STRIPE
 from sync.core.mapping import (
     ACCOUNT_STAMP,
     SUBSCRIPTION_STAMP,
@@ -158,7 +159,9 @@ def test_subscription_record():
     record = map_subscription(s, "001000000000001AAA", NOW)
     assert record.sobject == "Subscription__c"
     assert (record.key, record.key_field) == ("sub_team", "Stripe_Subscription_Id__c")
-    assert record.stamps == {SUBSCRIPTION_STAMP: NOW}
+    assert record.stamps == {
+        SUBSCRIPTION_STAMP: NOW, "Billing_System__c": "Stripe", "Billing_Customer_Id__c": "cus_9"
+    }
     assert record.fields == {
         "Name": "Team, API calls",
         "Account__c": "001000000000001AAA",
@@ -209,11 +212,16 @@ def test_map_customer_links_every_subscription_to_the_account():
 def test_mapped_names_are_the_schema_fields():
     account, _ = map_account("cus_1", customer(sub()), NOW)
     owned = {f.name for f in schema.owned_fields("Account")}
-    # everything but the match key, which admins set and we only read
-    assert set(account.fields) | set(account.stamps) == owned - {"Stripe_Customer_Id__c"}
-    record = map_subscription(sub(), "001A", NOW)
+    # everything but the match keys, which admins set and we only read
+    keys = {s.account_field for s in BILLING_SYSTEMS}
+    assert set(account.fields) | set(account.stamps) == owned - keys
     sub_fields = {f.name for f in schema.SUBSCRIPTION.fields} | {"Name"}
-    assert set(record.fields) | set(record.stamps) == sub_fields
+    # Each provider writes its own external ID, and the provider MRR only where reported.
+    for system in BILLING_SYSTEMS:
+        others = {s.subscription_key for s in BILLING_SYSTEMS if s is not system}
+        record = map_subscription(sub(reported_mrr=D(100)), "001A", NOW, system)
+        expected = sub_fields - others - ({"Stripe_Customer_Id__c"} if system is not STRIPE else set())
+        assert set(record.fields) | set(record.stamps) == expected, system.key
 
 
 def test_status_values_fit_the_subscription_picklist():
@@ -225,3 +233,27 @@ def test_status_values_fit_the_subscription_picklist():
 def test_forever_discount_reaches_the_subscription_record():
     s = sub(item(price(10000)), discounts=[forever("20")])
     assert map_subscription(s, None, NOW).fields["MRR__c"] == D("80.00")
+
+
+def test_provider_mrr_is_shown_and_a_difference_over_one_percent_is_a_notice():
+    from metadata.billing_systems import CHARGEBEE
+    from sync.core.mapping import MRR_MISMATCH
+
+    # Ours: 100.00 a month. Chargebee says 100.90 (0.9% off: fine) or 102.00 (2%: a notice).
+    close = customer(sub(item(price(10000)), id="sub_ok", reported_mrr=D(10090)))
+    mapping = map_customer("cust_1", close, "001A", NOW, CHARGEBEE)
+    record = mapping.subscriptions[0]
+    assert record.fields["Provider_MRR__c"] == D("100.90") and record.fields["MRR__c"] == D("100.00")
+    assert record.key_field == "Chargebee_Subscription_Id__c"
+    assert record.fields["Billing_Customer_Id__c"] == "cus_1"
+    assert record.stamps["Billing_System__c"] == "Chargebee"
+    assert "Stripe_Customer_Id__c" not in record.fields and not mapping.problems
+
+    off = customer(sub(item(price(10000)), id="sub_off", reported_mrr=D(10200)))
+    (notice,) = map_customer("cust_1", off, "001A", NOW, CHARGEBEE).problems
+    assert notice.code == MRR_MISMATCH and notice.subject == "sub_off"
+    assert "102.00" in notice.message and "100.00" in notice.message
+    assert notice.record == {"subscription": "sub_off", "provider_mrr": "102.00", "mrr": "100.00"}
+    # Both zero (a cancelled subscription) is agreement, not a division by zero.
+    ended = customer(sub(item(price(10000)), status="canceled", reported_mrr=D(0)))
+    assert not map_customer("cust_1", ended, "001A", NOW, CHARGEBEE).problems

@@ -93,22 +93,27 @@ def _field(obj_root: ET.Element, name: str) -> ET.Element:
     raise AssertionError(f"no field {name}")
 
 
-def test_match_keys_are_unique_case_sensitive_external_ids():
+def test_match_keys_are_unique_external_ids_case_sensitive_but_recurly_codes():
     files = mdapi_files(PackageSpec.current())
-    for path, name in [
-        ("objects/Account.object", "Stripe_Customer_Id__c"),
-        ("objects/Subscription__c.object", "Stripe_Subscription_Id__c"),
-        ("objects/Sync_Error__c.object", "Fingerprint__c"),
+    for path, name, case in [
+        ("objects/Account.object", "Stripe_Customer_Id__c", "true"),
+        ("objects/Account.object", "Chargebee_Customer_Id__c", "true"),
+        # Recurly account codes are unique on a site whatever their case.
+        ("objects/Account.object", "Recurly_Account_Code__c", "false"),
+        ("objects/Subscription__c.object", "Stripe_Subscription_Id__c", "true"),
+        ("objects/Subscription__c.object", "Chargebee_Subscription_Id__c", "true"),
+        ("objects/Subscription__c.object", "Recurly_Subscription_Id__c", "true"),
+        ("objects/Sync_Error__c.object", "Fingerprint__c", "true"),
     ]:
         node = _field(_parse(files[path]), name)
         assert node.findtext("md:type", namespaces=NS) == "Text"
         assert node.findtext("md:length", namespaces=NS) == "255"
         assert node.findtext("md:externalId", namespaces=NS) == "true"
         assert node.findtext("md:unique", namespaces=NS) == "true"
-        assert node.findtext("md:caseSensitive", namespaces=NS) == "true"
+        assert node.findtext("md:caseSensitive", namespaces=NS) == case, name
 
 
-def test_subscription_status_is_a_restricted_picklist_of_stripe_statuses():
+def test_subscription_status_is_a_restricted_picklist_of_every_providers_statuses():
     root = _parse(mdapi_files(PackageSpec.current())["objects/Subscription__c.object"])
     status = _field(root, "Status__c")
     assert status.findtext("md:valueSet/md:restricted", namespaces=NS) == "true"
@@ -119,8 +124,9 @@ def test_subscription_status_is_a_restricted_picklist_of_stripe_statuses():
     assert [v for v, _ in values] == [
         "incomplete", "incomplete_expired", "trialing", "active",
         "past_due", "canceled", "unpaid", "paused",
+        "future", "in_trial", "non_renewing", "cancelled", "transferred", "expired", "failed",
     ]
-    assert ("past_due", "Past Due") in values
+    assert ("past_due", "Past Due") in values and ("non_renewing", "Non Renewing") in values
     lookup = _field(root, "Account__c")
     assert lookup.findtext("md:referenceTo", namespaces=NS) == "Account"
     assert lookup.findtext("md:deleteConstraint", namespaces=NS) == "SetNull"
@@ -139,7 +145,8 @@ def test_sync_error_object_name_list_views_and_version_marker():
     assert set(views) == {"Open sync errors", "All sync errors"}
     open_view = views["Open sync errors"]
     assert [c.text for c in open_view.findall("md:columns", NS)] == [
-        "NAME", "Account__c", "Category__c", "Message__c", "Attempts__c", "Last_Seen__c",
+        "NAME", "Account__c", "Category__c", "Severity__c", "Message__c", "Attempts__c",
+        "Last_Seen__c",
     ]
     filters = [
         tuple(f.findtext(f"md:{k}", namespaces=NS) for k in ("field", "operation", "value"))

@@ -14,6 +14,8 @@ from metadata.schema import FieldPermission, PermissionSet
 def test_account_fields_are_the_ones_design_a3_fixes():
     assert {f.name: f.type for f in schema.owned_fields("Account")} == {
         "Stripe_Customer_Id__c": "Text",
+        "Chargebee_Customer_Id__c": "Text",
+        "Recurly_Account_Code__c": "Text",
         "Billing_Status__c": "Picklist",
         "Billing_Plan__c": "Text",
         "MRR__c": "Currency",
@@ -33,12 +35,16 @@ def test_subscription_and_sync_error_fields():
     assert sub["Cancel_At_Period_End__c"] == "Checkbox"
     assert sub["Current_Period_End__c"] == sub["Trial_End__c"] == "Date"
     assert sub["Last_Synced__c"] == "DateTime"
-    assert len(sub) == 17
+    assert sub["Billing_System__c"] == "Picklist"
+    assert sub["Provider_MRR__c"] == "Currency"
+    assert len(sub) == 22
     err = {f.name: f.type for f in schema.owned_fields("Sync_Error__c")}
     assert err["Message__c"] == err["Payload__c"] == "LongTextArea"
     assert schema.SYNC_ERROR.field("Payload__c").length == 131072
     assert err["Retry_Requested__c"] == "Checkbox"
-    assert len(err) == 14
+    assert err["Billing_Customer_Id__c"] == "Text"
+    assert err["Severity__c"] == "Picklist"
+    assert len(err) == 17
     assert schema.field_type("Sync_Error__c", "Name") == "AutoNumber"
     assert schema.field_type("Subscription__c", "Name") == "Text"
 
@@ -47,6 +53,11 @@ def test_picklist_values():
     assert schema.SUBSCRIPTION.field("Status__c").picklist_values == (
         "incomplete", "incomplete_expired", "trialing", "active",
         "past_due", "canceled", "unpaid", "paused",
+        # v2: Chargebee's and Recurly's own statuses, each value once
+        "future", "in_trial", "non_renewing", "cancelled", "transferred", "expired", "failed",
+    )
+    assert schema.SUBSCRIPTION.field("Billing_System__c").picklist_values == (
+        "Stripe", "Chargebee", "Recurly",
     )
     billing = next(f for f in schema.ACCOUNT_FIELDS if f.name == "Billing_Status__c")
     assert billing.picklist_values == (
@@ -54,7 +65,7 @@ def test_picklist_values():
         "Churned", "No Subscription",
     )
     assert schema.SYNC_ERROR.field("Category__c").picklist_values == (
-        "Matching", "Stripe", "Salesforce Write", "Validation", "Limits", "Configuration",
+        "Matching", "Stripe", "Chargebee", "Recurly", "Salesforce Write", "Validation", "Limits", "Configuration",
     )
     assert schema.SYNC_ERROR.field("Status__c").picklist_values == (
         "Open", "Retrying", "Resolved", "Ignored",
@@ -75,8 +86,8 @@ def test_version_marker_round_trips_and_ignores_other_text():
     assert schema.parse_version_marker("x " + schema.version_marker("12") + " y") == "12"
     assert schema.parse_version_marker("edited by an admin") is None
     assert schema.parse_version_marker(None) is None
-    assert PackageSpec.current().with_version("2").objects[1].description.endswith(
-        "billing-sync schema v2"
+    assert PackageSpec.current().with_version("3").objects[1].description.endswith(
+        "billing-sync schema v3"
     )
 
 
