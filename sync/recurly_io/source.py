@@ -59,6 +59,8 @@ RETRY_CAP = 300.0
 _LEAD = frozenset("./-;")
 _SECOND = frozenset("/;")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Calls are counted per endpoint template, as Recurly's reference names them.
+TEMPLATE_ACCT = "/accounts/{account_id}"
 
 
 def refusal(code: str) -> str | None:
@@ -258,9 +260,6 @@ class RecurlySource:
             self._add_ons_of.add(pid)
         for cid in sorted(coupons - cat.coupons.keys() - {""}):
             cat.coupons[cid] = self._get(f"/coupons/{_seg(cid)}", {}, "/coupons/{coupon_id}")
-
-
-TEMPLATE_ACCT = "/accounts/{account_id}"
 
 
 def _seg(value: str) -> str:
