@@ -14,9 +14,12 @@ from .setting_values import ConfigError, Problems, Secret, url_setting
 
 __all__ = ["PROVIDERS", "PROVIDER_SECRETS", "PROVIDER_SETTINGS", "billing_settings"]
 
-PROVIDERS = ("stripe", "chargebee")
-RESERVED = ("recurly",)  # named, so it gets "not supported yet" rather than "unknown"
+PROVIDERS = ("stripe", "chargebee", "recurly")
+RESERVED: tuple[str, ...] = ()  # named providers get "not supported yet" rather than "unknown"
 DEFAULT_STRIPE_API_BASE = "https://api.stripe.com"
+# Recurly's v3 API host (EU sites: https://v3.eu.recurly.com). A v3 API key belongs to one
+# site, so no RECURLY_SITE is needed: the key alone says which site is read.
+DEFAULT_RECURLY_API_BASE = "https://v3.recurly.com"
 PROVIDER_SETTINGS = (
     "BILLING_PROVIDER",
     "STRIPE_API_KEY",
@@ -24,8 +27,10 @@ PROVIDER_SETTINGS = (
     "CHARGEBEE_SITE",
     "CHARGEBEE_API_KEY",
     "CHARGEBEE_API_BASE",
+    "RECURLY_API_KEY",
+    "RECURLY_API_BASE",
 )
-PROVIDER_SECRETS = ("STRIPE_API_KEY", "CHARGEBEE_API_KEY")
+PROVIDER_SECRETS = ("STRIPE_API_KEY", "CHARGEBEE_API_KEY", "RECURLY_API_KEY")
 # Chargebee site names are the subdomain of chargebee.com: letters, digits and hyphens.
 _SITE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}", re.I)
 
@@ -81,6 +86,19 @@ def _chargebee(raw: dict[str, str], problems: Problems) -> dict[str, Any]:
     }
 
 
+def _recurly(raw: dict[str, str], problems: Problems) -> dict[str, Any]:
+    key = raw.get("RECURLY_API_KEY")
+    if not key:
+        problems.add("RECURLY_API_KEY: not set; expected a private API key of the Recurly site")
+    base = problems.check(
+        url_setting, raw, "RECURLY_API_BASE", DEFAULT_RECURLY_API_BASE, ("https", "http")
+    )
+    return {
+        "recurly_api_key": Secret(key) if key else None,
+        "recurly_api_base": (base or DEFAULT_RECURLY_API_BASE).rstrip("/"),
+    }
+
+
 def billing_settings(raw: dict[str, str], problems: Problems) -> dict[str, Any]:
     """The Settings fields of the billing provider; problems are added, never raised."""
     provider = problems.check(_provider, raw) or "stripe"
@@ -97,4 +115,6 @@ def billing_settings(raw: dict[str, str], problems: Problems) -> dict[str, Any]:
         out["stripe_api_key"] = Secret(key) if key else None
     elif provider == "chargebee":
         out.update(_chargebee(raw, problems))
+    elif provider == "recurly":
+        out.update(_recurly(raw, problems))
     return out

@@ -22,6 +22,7 @@ from simple_salesforce.api import Salesforce
 from metadata.schema import Category
 from sync.errors import StopCycle
 from sync.ports import Alerter
+from sync.recurly_io.http import RecurlyHttp
 from sync.salesforce_io.errors import login_refused, unreachable
 
 from .settings import ConfigError, Settings
@@ -31,6 +32,7 @@ __all__ = [
     "build_alerter",
     "build_billing",
     "build_chargebee",
+    "build_recurly",
     "build_salesforce",
     "build_stripe",
 ]
@@ -99,6 +101,20 @@ def build_chargebee(settings: Settings) -> Any:
         # The SDK builds its endpoint from the site once, in the constructor: set it after.
         client.env.api_endpoint = base
     return client
+
+
+# Recurly: plain requests (recurly-python has no base-URL option; see sync.recurly_io.http),
+# the same timeouts, no retries of its own: the engine's backoff is the one retry layer.
+RECURLY_TIMEOUT = STRIPE_TIMEOUT
+
+
+def build_recurly(settings: Settings) -> RecurlyHttp:
+    """The HTTP client ``RecurlySource`` reads through, for RECURLY_API_BASE."""
+    if settings.recurly_api_key is None:
+        raise ConfigError("RECURLY_API_KEY: not set (BILLING_PROVIDER is recurly)")
+    return RecurlyHttp(
+        settings.recurly_api_key.reveal(), settings.recurly_api_base, timeout=RECURLY_TIMEOUT
+    )
 
 
 @dataclass(frozen=True)

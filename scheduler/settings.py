@@ -91,10 +91,12 @@ class Settings:
     cycle_timeout_s: int = 900
     http_addr: tuple[str, int] | None = ("127.0.0.1", 9464)
     # the billing provider; see billing_settings
-    billing_provider: str = "stripe"  # stripe | chargebee
+    billing_provider: str = "stripe"  # stripe | chargebee | recurly
     chargebee_site: str | None = None
     chargebee_api_key: Secret | None = None
     chargebee_api_base: str | None = None
+    recurly_api_key: Secret | None = None
+    recurly_api_base: str = "https://v3.recurly.com"
 
     @property
     def stripe_mode(self) -> str:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 NAME = "check"
 HELP = (
-    "Validate the configuration and reach the billing provider (Stripe or Chargebee), "
+    "Validate the configuration and reach the billing provider (Stripe, Chargebee or Recurly), "
     "Salesforce and the local database once."
 )
 
@@ -39,23 +39,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     settings = ctx.settings  # raises ConfigError -> exit 2
-    chargebee = settings.billing_provider == "chargebee"
-    billing = (
-        f"Chargebee site {settings.chargebee_site}"
-        if chargebee
-        else (f"Stripe {settings.stripe_mode} mode")
-    )
+    provider = settings.billing_provider
+    billing = {
+        "chargebee": f"Chargebee site {settings.chargebee_site}",
+        "recurly": f"Recurly at {settings.recurly_api_base}",
+    }.get(provider, f"Stripe {settings.stripe_mode} mode")
     rows: list[tuple[str, str, str]] = [
         ("configuration", "ok", f"Salesforce auth: {settings.salesforce_auth}; {billing}")
     ]
     checks: list[tuple[str, Callable[[], str]]] = [("database", lambda: _database(settings))]
     if not args.offline:
-        reach = (
-            ("chargebee", lambda: _chargebee(ctx))
-            if chargebee
-            else ("stripe", lambda: _stripe(ctx))
-        )
-        checks += [reach, ("salesforce", lambda: _salesforce(ctx))]
+        reach: dict[str, Callable[[], str]] = {
+            "chargebee": lambda: _chargebee(ctx),
+            "recurly": lambda: _recurly(ctx),
+            "stripe": lambda: _stripe(ctx),
+        }
+        checks += [(provider, reach[provider]), ("salesforce", lambda: _salesforce(ctx))]
     for service, check in checks:
         try:
             rows.append((service, "ok", check()))
@@ -110,6 +109,21 @@ def _chargebee(ctx: Context) -> str:
     client = build_chargebee(ctx.settings)
     errors.call(lambda: client.Customer.list({"limit": 1}))
     return f"reached site {ctx.settings.chargebee_site} at {client.env.api_endpoint}"
+
+
+def _recurly(ctx: Context) -> str:
+    """One account listing of one record, through the adapter's error table: the cheapest
+    read that proves the key, the site and the pinned API version (406 otherwise)."""
+    from scheduler.clients import build_recurly
+    from sync.recurly_io import errors
+    from sync.recurly_io.http import API_VERSION
+
+    http = build_recurly(ctx.settings)
+    try:
+        errors.call(lambda: http.get("/accounts", {"limit": "1"}))
+    finally:
+        http.close()
+    return f"reached {http.base_url}, API version {API_VERSION}"
 
 
 def _salesforce(ctx: Context) -> str:

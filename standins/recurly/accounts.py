@@ -1,7 +1,8 @@
 """Accounts, their coupon redemptions and invoices.
 
 An account's ``code`` is the merchant's own key: required, at most 50 characters, not starting
-with a period and free of ``/`` and ``;``, unique on the site regardless of case, and fixed
+with ``.``, ``/``, ``-`` or ``;`` (Recurly's support article on creating accounts) and free of
+``/`` and ``;``, unique on the site regardless of case, and fixed
 once set. Deactivating (``DELETE /accounts/{id}``) makes the account ``inactive`` with
 ``deleted_at`` set and expires its live subscriptions at once; ``PUT .../reactivate`` undoes
 the state. ``has_past_due_invoice`` is true while any of its invoices is ``past_due``.
@@ -33,7 +34,7 @@ INVOICE_TYPES = ("charge", "credit", "legacy", "non-legacy")
 def check_code(code: str, param: str = "code") -> None:
     if len(code) > 50:
         raise validation(param, "is too long (maximum is 50 characters)")
-    if code.startswith(".") or "/" in code or ";" in code:
+    if code[:1] in (".", "-") or "/" in code or ";" in code:
         raise validation(param, "is invalid")
 
 

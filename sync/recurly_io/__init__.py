@@ -1,5 +1,8 @@
-"""Recurly as a billing source: the converter to neutral values (the reader comes next)."""
+"""Recurly as a billing source: the HTTP client, the reader, the converter to neutral values
+and the one table that translates its errors."""
 
 from .convert import Catalog, customer, subscription
+from .http import RecurlyHttp
+from .source import RecurlySource, choose_strategy
 
-__all__ = ["Catalog", "customer", "subscription"]
+__all__ = ["Catalog", "RecurlyHttp", "RecurlySource", "choose_strategy", "customer", "subscription"]

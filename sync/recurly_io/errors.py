@@ -1,13 +1,14 @@
-"""Recurly's errors, translated once: one table from recurly-python's error classes, the
-error body's ``type`` and the HTTP status to what we do (retry later, skip this record, stop
-the cycle) and the Sync_Error__c category.
+"""Recurly's errors, translated once: one table from what an HTTP exchange with Recurly can
+end in (an error answer's ``type`` and status, a reply that is not Recurly's JSON, a
+``requests`` failure) to what we do (retry later, skip this record, stop the cycle) and the
+Sync_Error__c category.
 
-recurly-python turns an error body's ``type`` into a class (``not_found`` ->
-``NotFoundError``, ``rate_limited`` -> ``RateLimitedError``); a non-JSON error page gets the
-class of its HTTP status, and a type it has no class for arrives as the base ``ApiError``
-(with its ``error`` resource, or ``None`` for an empty body). Socket failures are wrapped in
-``NetworkError``. The table matches classes first and ends with catch-alls for ``ApiError``
-and the SDK's root ``RecurlyError``, so nothing the SDK raises escapes untranslated.
+We speak to API v2021-02-25 with ``requests`` (recurly-python 4.x has no base-URL option), so
+``RecurlyHttp`` turns every error answer into :class:`ApiError`, carrying Recurly's envelope
+``{"error": {"type", "message", "params"}}`` (or nothing, for a proxy's page), the status and
+the headers. The table matches the body's ``type`` first, then the status, and ends with
+catch-alls for ``ApiError``, ``requests``' own exceptions and an unparsable reply, so nothing
+an exchange raises escapes untranslated.
 
 The Sync_Error__c picklist of schema v1 has one billing-source category, "Stripe"
 (``Category.STRIPE``): Recurly outages are filed under it until schema v2 widens it.
@@ -16,36 +17,36 @@ The Sync_Error__c picklist of schema v1 has one billing-source category, "Stripe
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import recurly
-import recurly.errors as rerr
+import requests
 
 from metadata.schema import Category
 
 from ..errors import RetryLater, SkipRecord, StopCycle, SyncFailure
 
-__all__ = ["TABLE", "Rule", "call", "translate"]
+__all__ = ["TABLE", "ApiError", "BadReply", "Rule", "call", "translate"]
 
 T = TypeVar("T")
 BILLING = Category.STRIPE  # v1's only billing-source category (see the module docstring)
 
 
-def _type(exc: BaseException) -> str | None:
-    error = getattr(exc, "error", None)
-    return getattr(error, "type", None) if error is not None else None
+class ApiError(Exception):
+    """An error answer from Recurly: its status, the envelope's ``type`` and ``message``."""
+
+    def __init__(
+        self, status: int, type: str | None, message: str, headers: Mapping[str, str]
+    ) -> None:
+        super().__init__(message)
+        self.status, self.type, self.message = status, type, message
+        # Lower-cased: header names are case-insensitive and proxies rewrite them.
+        self.headers = {k.lower(): v for k, v in headers.items()}
 
 
-def _status(exc: BaseException) -> int | None:
-    error = getattr(exc, "error", None)
-    try:
-        status = error.get_response().status if error is not None else None
-    except AttributeError:  # an error resource built without a response
-        return None
-    return status if isinstance(status, int) else None
+class BadReply(Exception):
+    """A 2xx answer that is not Recurly's JSON (a proxy or captive portal answered)."""
 
 
 @dataclass(frozen=True)
@@ -54,106 +55,115 @@ class Rule:
     action: type[SyncFailure]
     category: Category
     say: str  # {detail}: Recurly's own message, scrubbed by whoever stores it
-    type: str | None = None  # the error body's type, when the rule needs one
-    status: int | None = None  # the HTTP status, when the rule needs one
+    types: tuple[str, ...] = ()  # the error body's type, when the rule needs one
+    statuses: tuple[int, ...] = ()  # the HTTP status, when the rule needs one
 
     def matches(self, exc: BaseException) -> bool:
         if not isinstance(exc, self.exception):
             return False
-        if self.type is not None and _type(exc) != self.type:
+        if self.types and getattr(exc, "type", None) not in self.types:
             return False
-        return self.status is None or _status(exc) == self.status
+        return not self.statuses or getattr(exc, "status", None) in self.statuses
 
 
 _KEY = "check RECURLY_API_KEY (a private API key of this site)"
+_SERVER = (500, 502, 503, 504)
+# Types first, then statuses: a proxy's bare 503 page has no type but is still an outage.
 TABLE: tuple[Rule, ...] = (
-    Rule(rerr.TooManyRequestsError, RetryLater, BILLING, "Recurly rate limit reached ({detail})"),
-    Rule(
-        recurly.ApiError, RetryLater, BILLING, "Recurly rate limit reached ({detail})", status=429
-    ),
-    Rule(
-        rerr.UnauthorizedError,
-        StopCycle,
-        Category.CONFIGURATION,
-        f"Recurly refused the API key ({{detail}}); {_KEY}",
-    ),
-    Rule(
-        rerr.InvalidApiKeyError,
-        StopCycle,
-        Category.CONFIGURATION,
-        f"Recurly refused the API key ({{detail}}); {_KEY}",
-    ),
-    Rule(
-        rerr.ForbiddenError,
-        StopCycle,
-        Category.CONFIGURATION,
-        "the Recurly key may not read this ({detail}); use a key with access to accounts, "
-        "subscriptions, plans and coupons",
-    ),
+    Rule(ApiError, RetryLater, BILLING, "Recurly rate limit reached ({detail})",
+         types=("rate_limited",)),
+    Rule(ApiError, RetryLater, BILLING, "Recurly rate limit reached ({detail})",
+         statuses=(429,)),
+    Rule(ApiError, StopCycle, Category.CONFIGURATION,
+         f"Recurly refused the API key ({{detail}}); {_KEY}",
+         types=("unauthorized", "invalid_api_key", "invalid_token")),
+    Rule(ApiError, StopCycle, Category.CONFIGURATION,
+         f"Recurly refused the API key ({{detail}}); {_KEY}", statuses=(401,)),
+    Rule(ApiError, StopCycle, Category.CONFIGURATION,
+         "the Recurly key may not read this ({detail}); use a key with access to accounts, "
+         "subscriptions, invoices, plans and coupons",
+         types=("invalid_permissions", "forbidden", "missing_feature"), statuses=()),
+    Rule(ApiError, StopCycle, Category.CONFIGURATION,
+         "the Recurly key may not read this ({detail}); use a key with access to accounts, "
+         "subscriptions, invoices, plans and coupons", statuses=(403,)),
     # 406: the API version we pin is not served; no retry will change that.
-    Rule(
-        rerr.NotAcceptableError,
-        StopCycle,
-        Category.CONFIGURATION,
-        "Recurly does not serve API v2021-02-25 here ({detail})",
-    ),
+    Rule(ApiError, StopCycle, Category.CONFIGURATION,
+         "Recurly does not serve API v2021-02-25 here ({detail}); check RECURLY_API_BASE",
+         types=("invalid_api_version", "unknown_api_version", "unavailable_in_api_version")),
+    Rule(ApiError, StopCycle, Category.CONFIGURATION,
+         "Recurly does not serve API v2021-02-25 here ({detail}); check RECURLY_API_BASE",
+         statuses=(406,)),
     # Two requests on one record at once: Recurly's own advice is to try again.
-    Rule(
-        rerr.SimultaneousRequestError,
-        RetryLater,
-        BILLING,
-        "Recurly is busy with this record ({detail})",
-    ),
+    Rule(ApiError, RetryLater, BILLING, "Recurly is busy with this record ({detail})",
+         types=("simultaneous_request",)),
     # The caller decides what a refused read means for its record (an unknown account code
     # is a Matching problem of that Account); escaping, it stops the cycle.
-    Rule(rerr.NotFoundError, SkipRecord, BILLING, "Recurly does not know this ({detail})"),
-    Rule(rerr.BadRequestError, SkipRecord, BILLING, "Recurly rejected a request ({detail})"),
-    Rule(
-        rerr.UnprocessableEntityError, SkipRecord, BILLING, "Recurly rejected a request ({detail})"
-    ),
-    Rule(rerr.ServerError, RetryLater, BILLING, "Recurly is unavailable ({detail})"),
-    Rule(recurly.NetworkError, RetryLater, BILLING, "cannot reach Recurly ({detail})"),
-    # catch-alls: an error type without a class, an empty error body, anything else.
-    Rule(recurly.ApiError, RetryLater, BILLING, "Recurly sent an unexpected error ({detail})"),
-    Rule(recurly.RecurlyError, RetryLater, BILLING, "Recurly failed ({detail})"),
-)
+    Rule(ApiError, SkipRecord, BILLING, "Recurly does not know this ({detail})",
+         statuses=(404,)),
+    Rule(ApiError, SkipRecord, BILLING, "Recurly rejected a request ({detail})",
+         types=("bad_request", "validation", "invalid_content_type", "immutable_subscription")),
+    Rule(ApiError, SkipRecord, BILLING, "Recurly rejected a request ({detail})",
+         statuses=(400, 422)),
+    Rule(ApiError, RetryLater, BILLING, "Recurly is unavailable ({detail})", statuses=_SERVER),
+    Rule(requests.Timeout, RetryLater, BILLING, "Recurly did not answer in time ({detail})"),
+    Rule(requests.RequestException, RetryLater, BILLING, "cannot reach Recurly ({detail})"),
+    # catch-alls: an error type we do not know, a reply that is not Recurly's JSON.
+    Rule(ApiError, RetryLater, BILLING, "Recurly sent an unexpected error ({detail})"),
+    Rule(BadReply, RetryLater, BILLING, "Recurly sent an unexpected reply ({detail})"),
+)  # fmt: skip
 
 
-def translate(exc: BaseException) -> SyncFailure:
+def translate(exc: BaseException, *, now: Callable[[], float] = time.time) -> SyncFailure:
+    """The failure ``exc`` means. ``now`` turns ``X-RateLimit-Reset`` into seconds to wait."""
     if isinstance(exc, SyncFailure):
         return exc
     rule = next((r for r in TABLE if r.matches(exc)), None)
     if rule is None:
         raise exc
-    status = _status(exc)
-    code = _type(exc) or (f"HTTP_{status}" if status else type(exc).__name__)
-    detail = str(exc)[:300] or code
+    if isinstance(exc, ApiError):
+        code = exc.type or f"HTTP_{exc.status}"
+        detail = exc.message[:300] or code
+        status: int | None = exc.status
+        limited = exc.status == 429 or exc.type == "rate_limited"
+        wait = _retry_after(exc.headers, now(), limited) if rule.action is RetryLater else None
+        request_id = exc.headers.get("x-request-id")
+    else:
+        # requests' messages name the URL (never the key: it travels in a header).
+        code = "UNEXPECTED_RESPONSE" if isinstance(exc, BadReply) else type(exc).__name__
+        detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+        status, wait, request_id = None, None, None
     sentence = rule.say.format(detail=detail)
     return rule.action(
         sentence[0].upper() + sentence[1:],
         category=rule.category,
         code=code,
         http_status=status,
-        retry_after=_retry_after(exc),
+        request_id=request_id,
+        retry_after=wait,
     )
 
 
-def _retry_after(exc: BaseException) -> float | None:
-    """Seconds until Recurly's rate-limit window resets (``X-RateLimit-Reset``, which the SDK
-    parses into a *naive* UTC datetime, hence the explicit tzinfo)."""
-    error: Any = getattr(exc, "error", None)
-    try:
-        reset = error.get_response().rate_limit_reset if error is not None else None
-    except AttributeError:
-        return None
-    if not isinstance(reset, datetime):
-        return None
-    return max(0.0, reset.replace(tzinfo=UTC).timestamp() - time.time())
+def _retry_after(headers: Mapping[str, str], now: float, limited: bool) -> float | None:
+    """Seconds Recurly asked us to wait: ``Retry-After`` when sent, else, on a rate-limited
+    answer only, until ``X-RateLimit-Reset`` (epoch seconds; every answer carries it, and a
+    5xx must not wait for the window)."""
+    names = (("retry-after", True), ("x-ratelimit-reset", False))
+    for name, relative in names if limited else names[:1]:
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value)
+        except ValueError:
+            continue
+        return max(0.0, seconds if relative else seconds - now)
+    return None
 
 
-def call(fn: Callable[[], T]) -> T:
-    """``fn()``, with whatever recurly-python raises translated into a SyncFailure."""
+def call(fn: Callable[[], T], *, now: Callable[[], float] = time.time) -> T:
+    """``fn()``, with whatever the exchange raises (``ApiError``, ``BadReply``, ``requests``)
+    translated by the table. ``fn`` must be one request and what reads its reply."""
     try:
         return fn()
-    except recurly.RecurlyError as exc:
-        raise translate(exc) from exc
+    except (ApiError, BadReply, requests.RequestException) as exc:
+        raise translate(exc, now=now) from None

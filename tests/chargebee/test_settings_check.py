@@ -30,8 +30,11 @@ def test_chargebee_needs_its_own_settings_and_no_stripe_key(tmp_path) -> None:
     assert _problems({**SF, "BILLING_PROVIDER": "chargebee"}) == [
         "CHARGEBEE_SITE", "CHARGEBEE_API_KEY"]  # fmt: skip
     s = load_settings({**SF, **CB})
-    assert (s.billing_provider, s.chargebee_site, s.stripe_api_key) == ("chargebee",
-                                                                        "acme-test", None)
+    assert (s.billing_provider, s.chargebee_site, s.stripe_api_key) == (
+        "chargebee",
+        "acme-test",
+        None,
+    )
     assert "test_fake_chargebee_key" not in repr(s)
     assert "test_fake_chargebee_key" in s.secrets()
     bad = {**SF, **CB, "CHARGEBEE_SITE": "acme.chargebee.com",
@@ -46,8 +49,9 @@ def test_the_key_from_a_file(tmp_path) -> None:
     assert load_settings(env).chargebee_api_key.reveal() == "test_key_from_a_file"
 
 
-@pytest.mark.parametrize(("value", "says"), [("recurly", "not supported yet"),
-                                             ("paddle", "expected one of stripe, chargebee")])
+@pytest.mark.parametrize(
+    ("value", "says"), [("paddle", "expected one of stripe, chargebee, recurly")]
+)
 def test_other_providers_are_refused(value: str, says: str) -> None:
     with pytest.raises(ConfigError) as exc:
         load_settings({**SF, "BILLING_PROVIDER": value})
@@ -64,8 +68,12 @@ def world_env(tmp_path, standin, monkeypatch):
     sf = SalesforceStandIn(tmp_path / "sf")
     sf.start()
     env = stand_in_environment(None, sf, tmp_path / "state.db")
-    env |= {"BILLING_PROVIDER": "chargebee", "CHARGEBEE_SITE": standin.site,
-            "CHARGEBEE_API_KEY": standin.api_key, "CHARGEBEE_API_BASE": standin.api_base}
+    env |= {
+        "BILLING_PROVIDER": "chargebee",
+        "CHARGEBEE_SITE": standin.site,
+        "CHARGEBEE_API_KEY": standin.api_key,
+        "CHARGEBEE_API_BASE": standin.api_base,
+    }
     try:
         yield env
     finally:

@@ -1,47 +1,66 @@
-"""The Recurly error table: each SDK error class lands on its action and category, and the
-catch-alls leave nothing untranslated."""
+"""The Recurly error table: each error type and status lands on its action and category,
+Retry-After and X-RateLimit-Reset become the wait, and the catch-alls leave nothing
+untranslated."""
 
 from __future__ import annotations
 
 import pytest
-import recurly
-import recurly.errors as rerr
+import requests
 
 from metadata.schema import Category
 from sync.errors import RetryLater, SkipRecord, StopCycle
 from sync.recurly_io import errors
+from sync.recurly_io.errors import ApiError, BadReply
 
 CASES = [
-    (rerr.RateLimitedError, RetryLater, Category.STRIPE),
-    (rerr.UnauthorizedError, StopCycle, Category.CONFIGURATION),
-    (rerr.InvalidApiKeyError, StopCycle, Category.CONFIGURATION),
-    (rerr.InvalidPermissionsError, StopCycle, Category.CONFIGURATION),
-    (rerr.InvalidApiVersionError, StopCycle, Category.CONFIGURATION),
-    (rerr.SimultaneousRequestError, RetryLater, Category.STRIPE),
-    (rerr.NotFoundError, SkipRecord, Category.STRIPE),
-    (rerr.BadRequestError, SkipRecord, Category.STRIPE),
-    (rerr.ValidationError, SkipRecord, Category.STRIPE),
-    (rerr.InternalServerError, RetryLater, Category.STRIPE),
-    (rerr.ServiceUnavailableError, RetryLater, Category.STRIPE),
-    (recurly.ApiError, RetryLater, Category.STRIPE),  # a type with no class / empty body
+    (429, "rate_limited", RetryLater, Category.STRIPE),
+    (429, None, RetryLater, Category.STRIPE),
+    (401, "unauthorized", StopCycle, Category.CONFIGURATION),
+    (401, "invalid_api_key", StopCycle, Category.CONFIGURATION),
+    (401, None, StopCycle, Category.CONFIGURATION),
+    (403, "invalid_permissions", StopCycle, Category.CONFIGURATION),
+    (403, None, StopCycle, Category.CONFIGURATION),
+    (406, "invalid_api_version", StopCycle, Category.CONFIGURATION),
+    (406, None, StopCycle, Category.CONFIGURATION),
+    (422, "simultaneous_request", RetryLater, Category.STRIPE),
+    (404, "not_found", SkipRecord, Category.STRIPE),
+    (400, "bad_request", SkipRecord, Category.STRIPE),
+    (422, "validation", SkipRecord, Category.STRIPE),
+    (500, "internal_server_error", RetryLater, Category.STRIPE),
+    (503, None, RetryLater, Category.STRIPE),  # a proxy's page: no envelope
+    (418, "something_new", RetryLater, Category.STRIPE),  # the catch-all
 ]
 
 
-@pytest.mark.parametrize(("cls", "action", "category"), CASES)
-def test_error_table(cls: type, action: type, category: Category) -> None:
-    failure = errors.translate(cls("boom. Recurly Request Id: r1", None))
+@pytest.mark.parametrize(("status", "kind", "action", "category"), CASES)
+def test_error_table(status: int, kind: str | None, action: type, category: Category) -> None:
+    failure = errors.translate(ApiError(status, kind, "boom", {"X-Request-Id": "r1"}))
     assert type(failure) is action and failure.category == category
-    assert "boom" in failure.message
+    assert "boom" in failure.message and failure.http_status == status
+    assert failure.code == (kind or f"HTTP_{status}") and failure.request_id == "r1"
 
 
-def test_network_errors_and_call() -> None:
-    failure = errors.translate(recurly.NetworkError(TimeoutError("timed out")))
-    assert isinstance(failure, RetryLater)
+def test_waits_come_from_retry_after_else_the_window_reset() -> None:
+    asked = errors.translate(ApiError(429, "rate_limited", "slow", {"Retry-After": "42"}))
+    assert asked.retry_after == 42.0
+    reset = ApiError(429, "rate_limited", "slow", {"X-RateLimit-Reset": "1000"})
+    assert errors.translate(reset, now=lambda: 940.0).retry_after == 60.0
+    # Every answer carries -Reset; an outage does not wait for the rate-limit window.
+    outage = ApiError(503, None, "down", {"X-RateLimit-Reset": "1000"})
+    assert errors.translate(outage, now=lambda: 940.0).retry_after is None
+
+
+def test_requests_failures_bad_replies_and_call() -> None:
+    assert isinstance(errors.translate(requests.ConnectTimeout("slow")), RetryLater)
+    assert isinstance(errors.translate(requests.ConnectionError("refused")), RetryLater)
+    bad = errors.translate(BadReply("HTTP 200 with text/html, not JSON"))
+    assert isinstance(bad, RetryLater) and bad.code == "UNEXPECTED_RESPONSE"
 
     def boom() -> None:
-        raise rerr.NotFoundError("Couldn't find Account with code = x", None)
+        raise ApiError(404, "not_found", "Couldn't find Account with code = x", {})
 
     with pytest.raises(SkipRecord):
         errors.call(boom)
-    # the last row is the SDK's root class: nothing recurly raises escapes untranslated
-    assert errors.TABLE[-1].exception is recurly.RecurlyError
+    # our own bugs are not outages: nothing outside the exchange's exceptions is caught
+    with pytest.raises(KeyError):
+        errors.call(lambda: {}["x"])

@@ -91,7 +91,7 @@ def test_account_codes_are_unique_regardless_of_case(client) -> None:
     assert exc.value.error.params == [{"param": "code", "message": "has already been taken"}]
 
 
-@pytest.mark.parametrize("code", [".dot", "a/b", "a;b", "x" * 51, ""])
+@pytest.mark.parametrize("code", [".dot", "-dash", "a/b", "a;b", "x" * 51, ""])
 def test_invalid_account_codes(client, code: str) -> None:
     with pytest.raises(recurly.errors.ValidationError):
         client.create_account({"code": code})
