@@ -55,6 +55,8 @@ def build_billing(settings: Settings) -> Any:
     """The configured billing provider's client (what ``wiring.build_source`` reads through)."""
     if settings.billing_provider == "chargebee":
         return build_chargebee(settings)
+    if settings.billing_provider == "recurly":
+        return build_recurly(settings)
     return build_stripe(settings)
 
 

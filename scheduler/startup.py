@@ -64,6 +64,16 @@ def reach_billing(client: Any, settings: Settings) -> None:
                 f"cannot reach Chargebee site {settings.chargebee_site}: {exc.message}"
             ) from None
         return
+    if settings.billing_provider == "recurly":
+        from sync.recurly_io import errors as recurly_errors
+
+        try:
+            recurly_errors.call(lambda: client.get("/accounts", {"limit": "1"}))
+        except SyncFailure as exc:
+            raise CannotStart(
+                f"cannot reach Recurly at {settings.recurly_api_base}: {exc.message}"
+            ) from None
+        return
     reach_stripe(client, settings)
 
 

@@ -129,6 +129,10 @@ def build_source(
         from sync.chargebee_io import ChargebeeSource
 
         return ChargebeeSource(client, sleep=sleep)
+    if settings.billing_provider == "recurly":
+        from sync.recurly_io import RecurlySource
+
+        return RecurlySource(client, sleep=sleep)
     # In tests ``sleep`` is a no-op, which also turns the pacing off.
     key = settings.stripe_api_key.reveal() if settings.stripe_api_key else ""
     pacer = Pacer(rate_for_key(key), sleep=sleep or time.sleep)
@@ -139,6 +143,10 @@ def billing_identity(settings: Settings) -> str:
     """Which billing account the settings reach, as the state file records it (no secret)."""
     if settings.billing_provider == "chargebee":
         return f"Chargebee site {settings.chargebee_site}"
+    if settings.billing_provider == "recurly":
+        # A v3 key belongs to one site; the key itself never goes into the state file, and a
+        # rotated key must not make the file look like another account's.
+        return f"Recurly at {settings.recurly_api_base}"
     return f"Stripe {settings.stripe_mode} mode"
 
 

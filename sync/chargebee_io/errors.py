@@ -11,8 +11,6 @@ come straight from httpx, unwrapped; a reply that is not JSON, or JSON without
 ends with catch-alls for the SDK's root exception, httpx's and the bare one, so nothing the
 SDK raises escapes untranslated.
 
-The Sync_Error__c picklist of schema v1 has one billing-source category, "Stripe"
-(``Category.STRIPE``): Chargebee outages are filed under it until schema v2 widens it.
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ from ..errors import RetryLater, SkipRecord, StopCycle, SyncFailure
 __all__ = ["TABLE", "Rule", "call", "translate"]
 
 T = TypeVar("T")
-BILLING = Category.STRIPE  # v1's only billing-source category (see the module docstring)
+BILLING = Category.CHARGEBEE  # Sync_Error__c.Category__c of Chargebee outages (schema v2)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,6 @@ We speak to API v2021-02-25 with ``requests`` (recurly-python 4.x has no base-UR
 the headers. The table matches the body's ``type`` first, then the status, and ends with
 catch-alls for ``ApiError``, ``requests``' own exceptions and an unparsable reply, so nothing
 an exchange raises escapes untranslated.
-
-The Sync_Error__c picklist of schema v1 has one billing-source category, "Stripe"
-(``Category.STRIPE``): Recurly outages are filed under it until schema v2 widens it.
 """
 
 from __future__ import annotations
@@ -30,7 +27,7 @@ from ..errors import RetryLater, SkipRecord, StopCycle, SyncFailure
 __all__ = ["TABLE", "ApiError", "BadReply", "Rule", "call", "translate"]
 
 T = TypeVar("T")
-BILLING = Category.STRIPE  # v1's only billing-source category (see the module docstring)
+BILLING = Category.RECURLY  # Sync_Error__c.Category__c of Recurly outages (schema v2)
 
 
 class ApiError(Exception):

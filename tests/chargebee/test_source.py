@@ -124,7 +124,7 @@ def test_a_refused_batch_is_asked_id_by_id(source, subscribe, monkeypatch) -> No
     def refusing(resource, path, params):
         ids = (params.get("customer_id") or {}).get("in") or []
         if "odd" in ids:
-            raise SkipRecord("customer_id[in] : invalid value", category=Category.STRIPE,
+            raise SkipRecord("customer_id[in] : invalid value", category=Category.CHARGEBEE,
                              code="param_wrong_value")
         return real(resource, path, params)
 

@@ -13,8 +13,8 @@ from sync.recurly_io import errors
 from sync.recurly_io.errors import ApiError, BadReply
 
 CASES = [
-    (429, "rate_limited", RetryLater, Category.STRIPE),
-    (429, None, RetryLater, Category.STRIPE),
+    (429, "rate_limited", RetryLater, Category.RECURLY),
+    (429, None, RetryLater, Category.RECURLY),
     (401, "unauthorized", StopCycle, Category.CONFIGURATION),
     (401, "invalid_api_key", StopCycle, Category.CONFIGURATION),
     (401, None, StopCycle, Category.CONFIGURATION),
@@ -22,13 +22,13 @@ CASES = [
     (403, None, StopCycle, Category.CONFIGURATION),
     (406, "invalid_api_version", StopCycle, Category.CONFIGURATION),
     (406, None, StopCycle, Category.CONFIGURATION),
-    (422, "simultaneous_request", RetryLater, Category.STRIPE),
-    (404, "not_found", SkipRecord, Category.STRIPE),
-    (400, "bad_request", SkipRecord, Category.STRIPE),
-    (422, "validation", SkipRecord, Category.STRIPE),
-    (500, "internal_server_error", RetryLater, Category.STRIPE),
-    (503, None, RetryLater, Category.STRIPE),  # a proxy's page: no envelope
-    (418, "something_new", RetryLater, Category.STRIPE),  # the catch-all
+    (422, "simultaneous_request", RetryLater, Category.RECURLY),
+    (404, "not_found", SkipRecord, Category.RECURLY),
+    (400, "bad_request", SkipRecord, Category.RECURLY),
+    (422, "validation", SkipRecord, Category.RECURLY),
+    (500, "internal_server_error", RetryLater, Category.RECURLY),
+    (503, None, RetryLater, Category.RECURLY),  # a proxy's page: no envelope
+    (418, "something_new", RetryLater, Category.RECURLY),  # the catch-all
 ]
 
 

@@ -41,14 +41,6 @@ def test_the_key_from_a_file(tmp_path) -> None:
     assert load_settings(env).recurly_api_key.reveal() == "key-from-a-file"
 
 
-def test_the_engine_waits_for_schema_v2(tmp_path) -> None:
-    from scheduler.wiring import build_engine
-
-    settings = load_settings({**SF, **RC, "BILLING_SYNC_DB": str(tmp_path / "s.db")})
-    with pytest.raises(ConfigError, match="schema v2"):
-        build_engine(settings, stripe_client=None, salesforce=None)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def world_env(tmp_path, standin):
     from standins.env import stand_in_environment
