@@ -198,4 +198,7 @@ def subscription(sub: Mapping[str, Any], catalog: Catalog) -> Subscription:
         start_date=_ts(sub.get("started_at") or sub.get("start_date")),
         created=_ts(sub.get("created_at")),
         state=state_of(sub),
+        # Chargebee's own MRR (minor units of the subscription's currency): shown beside ours
+        # and compared with it, never used for it.
+        reported_mrr=Decimal(int(sub["mrr"])) if sub.get("mrr") is not None else None,
     )
