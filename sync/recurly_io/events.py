@@ -6,13 +6,15 @@ Ascending because the cursor pins the last record's (updated_at, position): a re
 while we page moves *ahead* of the cursor and is seen again at the end, where descending
 would leave it behind the cursor, unseen (Recurly's own advice on ``sort=updated_at``).
 
-Three lists, one call each when little changed:
-- ``subscriptions``: state changes, renewals, cancellations, plan and quantity changes;
-- ``accounts``: renames, closing and reopening an account;
+Two lists, one call each when little changed (an idle tick is 2 Recurly calls + 2 SOQL):
+- ``subscriptions``: state changes, renewals, cancellations, plan and quantity changes, and
+  closing an account (which expires its live subscriptions at once);
 - ``invoices``: the only trace of an account going past due or paying what it owed
   (``has_past_due_invoice`` moves with an invoice's state, which touches neither the account
   nor the subscription).
-Catalog edits (a renamed plan) wait for the nightly full reconcile.
+The ``accounts`` list is not read: nothing we show moves with an account alone (renames are
+not synced) but closing an account that never had a subscription (No Subscription →
+Churned), which waits for the nightly full reconcile, as do catalog edits (a renamed plan).
 
 A record becomes a hint whose id is ``kind:id:updated_at``: the same update seen twice (the
 engine re-reads with an overlap) is dropped by id, and a later update of the same record is a
@@ -29,7 +31,7 @@ from ..model import ChangeHint
 
 __all__ = ["FEEDS", "hints"]
 
-FEEDS = ("subscription", "account", "invoice")
+FEEDS = ("subscription", "invoice")
 
 
 def _code(kind: str, record: dict[str, Any]) -> str | None:

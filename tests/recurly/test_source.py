@@ -187,13 +187,15 @@ def test_changes_are_updated_records_oldest_first(source, standin, client, subsc
     standin.advance_time(60)
     client.cancel_subscription(_sub(standin, "moved"))
     standin.advance_time(60)
-    client.update_account("code-old", {"company": "Old Renamed"})
+    client.update_account("code-old", {"company": "Old Renamed"})  # not synced: no hint
+    standin.advance_time(60)
+    client.deactivate_account("code-old")  # expires its subscription: a hint
     standin.reset_counters()
     feed = source.changes(since)
-    assert feed.api_version == "v2021-02-25" and feed.calls == 3
-    assert standin.counters == {"GET /subscriptions": 1, "GET /accounts": 1, "GET /invoices": 1}
+    assert feed.api_version == "v2021-02-25" and feed.calls == 2
+    assert standin.counters == {"GET /subscriptions": 1, "GET /invoices": 1}
     assert [(h.id.split(":")[0], h.customer_id) for h in feed.hints] == [
-        ("subscription", "moved"), ("account", "old")]  # fmt: skip
+        ("subscription", "moved"), ("subscription", "old")]  # fmt: skip
     sub_hint = feed.hints[0]
     assert sub_hint.created == since + timedelta(seconds=60)
     assert sub_hint.id == f"subscription:{_sub(standin, 'moved')}:2026-11-04T00:01:00Z"
