@@ -20,6 +20,7 @@ import stripe
 from simple_salesforce.api import Salesforce
 
 from metadata.schema import Category
+from sync.chargebee_io.limiter import RateLimiter
 from sync.errors import StopCycle
 from sync.ports import Alerter
 from sync.salesforce_io.errors import login_refused, unreachable
@@ -30,6 +31,7 @@ __all__ = [
     "SalesforceConnection",
     "build_alerter",
     "build_chargebee",
+    "build_chargebee_limiter",
     "build_salesforce",
     "build_stripe",
 ]
@@ -91,6 +93,12 @@ def build_chargebee(settings: Settings) -> Any:
         # The SDK builds its endpoint from the site once, in the constructor: set it after.
         client.env.api_endpoint = base
     return client
+
+
+def build_chargebee_limiter(settings: Settings) -> RateLimiter:
+    """The client-side limit for ``ChargebeeSource(limiter=...)``: CHARGEBEE_RATE_LIMIT
+    requests per minute, on real time."""
+    return RateLimiter(settings.chargebee_rate_limit)
 
 
 @dataclass(frozen=True)

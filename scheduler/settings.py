@@ -95,6 +95,7 @@ class Settings:
     chargebee_site: str | None = None
     chargebee_api_key: Secret | None = None
     chargebee_api_base: str | None = None
+    chargebee_rate_limit: int = 150  # requests per minute (CHARGEBEE_RATE_LIMIT)
 
     @property
     def stripe_mode(self) -> str:
