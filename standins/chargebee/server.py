@@ -93,7 +93,7 @@ class ChargebeeStandIn(HttpStandIn):
         routes: list[tuple[str, str, Handler]] = []
         for group in (CatalogRoutes(self.site_state), CustomerRoutes(self.site_state),
                       SubscriptionRoutes(self.site_state, self.billing),
-                      InvoiceRoutes(self.site_state), EventRoutes(self.site_state),
+                      InvoiceRoutes(self.site_state, self.billing), EventRoutes(self.site_state),
                       TimeMachineRoutes(self.site_state, self.set_time)):  # fmt: skip
             routes.extend(group.routes())
         self.router = Router(routes)
