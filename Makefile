@@ -41,10 +41,14 @@ demo: $(VENV)/.installed
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage* build *.egg-info billing-sync.db
 
-# Re-record the Stripe cassettes: against the stand-in by default, or against Stripe test mode
-# with STRIPE_API_KEY=sk_test_… STRIPE_API_BASE=https://api.stripe.com make cassettes
+# Re-record the cassettes of PROVIDER (stripe by default), against its stand-in by default or:
+# Stripe test mode: STRIPE_API_KEY=sk_test_… STRIPE_API_BASE=https://api.stripe.com make cassettes
+# a Chargebee test site: CHARGEBEE_SITE=acme-test CHARGEBEE_API_KEY=test_… make cassettes PROVIDER=chargebee
+PROVIDER ?= stripe
 cassettes: $(VENV)/.dev-installed
-	$(BIN)/python -m tests.stripe_scenarios.record
+	@case "$(PROVIDER)" in stripe|chargebee) ;; \
+		*) echo "PROVIDER must be stripe or chargebee, got '$(PROVIDER)'"; exit 2;; esac
+	$(BIN)/python -m tests.$(PROVIDER)_scenarios.record
 
 # API calls and wall time of a cycle at 10,000 Accounts / 12,000 subscriptions (not a test).
 bench: $(VENV)/.dev-installed

@@ -12,7 +12,13 @@ from typing import Any
 
 from .setting_values import ConfigError, Problems, Secret, url_setting
 
-__all__ = ["PROVIDERS", "PROVIDER_SECRETS", "PROVIDER_SETTINGS", "billing_settings"]
+__all__ = [
+    "DEFAULT_CHARGEBEE_RATE_LIMIT",
+    "PROVIDERS",
+    "PROVIDER_SECRETS",
+    "PROVIDER_SETTINGS",
+    "billing_settings",
+]
 
 PROVIDERS = ("stripe", "chargebee", "recurly")
 RESERVED: tuple[str, ...] = ()  # named providers get "not supported yet" rather than "unknown"
@@ -29,10 +35,14 @@ PROVIDER_SETTINGS = (
     "CHARGEBEE_API_BASE",
     "RECURLY_API_KEY",
     "RECURLY_API_BASE",
+    "CHARGEBEE_RATE_LIMIT",
 )
 PROVIDER_SECRETS = ("STRIPE_API_KEY", "CHARGEBEE_API_KEY", "RECURLY_API_KEY")
 # Chargebee site names are the subdomain of chargebee.com: letters, digits and hyphens.
 _SITE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}", re.I)
+# Requests per minute we allow ourselves: a test site's limit, the lowest Chargebee has; a
+# live site allows more, and raising this is then the operator's informed choice.
+DEFAULT_CHARGEBEE_RATE_LIMIT = 150
 
 
 def _provider(raw: dict[str, str]) -> str:
@@ -83,6 +93,7 @@ def _chargebee(raw: dict[str, str], problems: Problems) -> dict[str, Any]:
         "chargebee_site": site,
         "chargebee_api_key": Secret(key) if key else None,
         "chargebee_api_base": base,
+        "chargebee_rate_limit": problems.check(_rate_limit, raw) or DEFAULT_CHARGEBEE_RATE_LIMIT,
     }
 
 
@@ -97,6 +108,18 @@ def _recurly(raw: dict[str, str], problems: Problems) -> dict[str, Any]:
         "recurly_api_key": Secret(key) if key else None,
         "recurly_api_base": (base or DEFAULT_RECURLY_API_BASE).rstrip("/"),
     }
+
+
+def _rate_limit(raw: dict[str, str]) -> int:
+    value = raw.get("CHARGEBEE_RATE_LIMIT")
+    if value is None:
+        return DEFAULT_CHARGEBEE_RATE_LIMIT
+    if not re.fullmatch(r"[0-9]+", value) or int(value) < 1:
+        raise ConfigError(
+            f"CHARGEBEE_RATE_LIMIT: expected a whole number of requests per minute, at least 1, "
+            f"got '{value}'"
+        )
+    return int(value)
 
 
 def billing_settings(raw: dict[str, str], problems: Problems) -> dict[str, Any]:

@@ -97,6 +97,7 @@ class Settings:
     chargebee_api_base: str | None = None
     recurly_api_key: Secret | None = None
     recurly_api_base: str = "https://v3.recurly.com"
+    chargebee_rate_limit: int = 150  # requests per minute (CHARGEBEE_RATE_LIMIT)
 
     @property
     def stripe_mode(self) -> str:

@@ -127,8 +127,11 @@ def build_source(
     """The billing source of the configured provider, over ``client``."""
     if settings.billing_provider == "chargebee":
         from sync.chargebee_io import ChargebeeSource
+        from sync.chargebee_io.limiter import RateLimiter
 
-        return ChargebeeSource(client, sleep=sleep)
+        # In tests ``sleep`` is a no-op, which also makes the limiter's waits free.
+        limiter = RateLimiter(settings.chargebee_rate_limit, sleep=sleep or time.sleep)
+        return ChargebeeSource(client, sleep=sleep, limiter=limiter)
     if settings.billing_provider == "recurly":
         from sync.recurly_io import RecurlySource
 

@@ -90,9 +90,14 @@ class Billing:
             applied["applied_count"] = applied.get("applied_count", 0) + 1
         self.store.put("invoice", inv, at)
         cus = self.customer(sub)
-        if total > 0 and cus["id"] in self.store.failing_customers:
+        offline = cus.get("auto_collection") == "off"
+        if total > 0 and (offline or cus["id"] in self.store.failing_customers):
+            # auto_collection off: nothing is charged, the invoice waits for a payment
+            # recorded by hand (record_payment); Chargebee runs no dunning on it.
             inv.update(status="payment_due", amount_paid=0, paid_at=None, amount_due=total,
-                       amount_to_collect=total, dunning_status="in_progress")  # fmt: skip
+                       amount_to_collect=total)  # fmt: skip
+            if not offline:
+                inv["dunning_status"] = "in_progress"
             sub["due_invoices_count"] = sub.get("due_invoices_count", 0) + 1
             sub["total_dues"] = sub.get("total_dues", 0) + total
             if sub.get("due_since") is None:
@@ -120,21 +125,31 @@ class Billing:
 
     def pay_dues(self, at: int) -> None:
         """Dunning retry: invoices of customers no longer failing are paid now."""
+        customers = self.store.data["customer"]
         for inv in self.store.data["invoice"].values():
             if inv["status"] != "payment_due" or inv["customer_id"] in \
-                    self.store.failing_customers:
-                continue
-            inv.update(status="paid", amount_paid=inv["total"], amount_due=0, paid_at=at,
-                       amount_to_collect=0, dunning_status="success")  # fmt: skip
-            self.store.touch(inv, at)
-            sub = self.store.data["subscription"][inv["subscription_id"]]
+                    self.store.failing_customers or \
+                    customers[inv["customer_id"]].get("auto_collection") == "off":
+                continue  # still failing, or offline: nothing to retry
+            inv["dunning_status"] = "success"
+            self.settle(inv, inv["amount_due"], at)
+
+    def settle(self, inv: dict[str, Any], amount: int, at: int) -> None:
+        """``amount`` paid on ``inv`` (dunning's retry or a recorded payment)."""
+        inv["amount_paid"] = inv.get("amount_paid", 0) + amount
+        inv["amount_due"] -= amount
+        inv["amount_to_collect"] = inv["amount_due"]
+        sub = self.store.data["subscription"][inv["subscription_id"]]
+        sub["total_dues"] -= amount
+        if inv["amount_due"] <= 0:
+            inv.update(status="paid", paid_at=at)
             sub["due_invoices_count"] -= 1
-            sub["total_dues"] -= inv["total"]
             if sub["due_invoices_count"] == 0:
                 sub["due_since"] = None
-            self.refresh(sub, at)
-            self.emit("payment_succeeded", at, invoice=inv, subscription=sub,
-                      customer=self.customer(sub))
+        self.store.touch(inv, at)
+        self.refresh(sub, at)
+        self.emit("payment_succeeded", at, invoice=inv, subscription=sub,
+                  customer=self.customer(sub))
 
     # transitions ---------------------------------------------------------------------------
     def activate(self, sub: dict[str, Any], at: int, event: str) -> None:

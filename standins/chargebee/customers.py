@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .cards import read_card
 from .errors import duplicate, not_found, wrong_value
 from .listing import Field, run_list
 from .params import Params, unknown_param
@@ -92,7 +93,13 @@ class CustomerRoutes:
             "object": "customer",
         }  # fmt: skip
         self._fields(p, rec)
+        card = read_card(p.prefixed("card"), oid, now)
         p.finish()
+        if card is not None:
+            rec.update(_card=card, card_status="valid", primary_payment_source_id=card[
+                "payment_source_id"], payment_method={"type": "card", "gateway": "chargebee",
+                "reference_id": card["payment_source_id"], "status": "valid",
+                "object": "payment_method"})  # fmt: skip
         self.store.put("customer", rec, now)
         self.site.emit("customer_created", customer=rec)
         return self.answer(rec)

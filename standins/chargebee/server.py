@@ -70,8 +70,10 @@ class Router:
 
 
 class _Fault:
-    def __init__(self, n: int, status: int, code: str | None, pattern: str) -> None:
+    def __init__(self, n: int, status: int, code: str | None, pattern: str,
+                 retry_after: int = 1) -> None:  # fmt: skip
         self.left, self.status, self.code, self.pattern = n, status, code, pattern
+        self.retry_after = retry_after
 
 
 class ChargebeeStandIn(HttpStandIn):
@@ -91,7 +93,7 @@ class ChargebeeStandIn(HttpStandIn):
         routes: list[tuple[str, str, Handler]] = []
         for group in (CatalogRoutes(self.site_state), CustomerRoutes(self.site_state),
                       SubscriptionRoutes(self.site_state, self.billing),
-                      InvoiceRoutes(self.site_state), EventRoutes(self.site_state),
+                      InvoiceRoutes(self.site_state, self.billing), EventRoutes(self.site_state),
                       TimeMachineRoutes(self.site_state, self.set_time)):  # fmt: skip
             routes.extend(group.routes())
         self.router = Router(routes)
@@ -124,15 +126,18 @@ class ChargebeeStandIn(HttpStandIn):
 
     # counters, faults, latency -------------------------------------------------------------
     def fail_next(self, n: int = 1, status: int = 429, path: str = "*",
-                  code: str | None = None) -> None:  # fmt: skip
+                  code: str | None = None, retry_after: int = 1) -> None:  # fmt: skip
         """The next ``n`` requests whose path matches the glob ``path`` answer ``status``
-        (429, 500 or 503; for 503 ``code`` may be ``site_not_ready``)."""
+        (429, 500 or 503; for 503 ``code`` may be ``site_not_ready``); a 429 says
+        ``Retry-After: retry_after``."""
         if status not in (429, 500, 503):
             raise ValueError("status must be 429, 500 or 503")
         if code is not None and status != 503:
             raise ValueError("code applies to 503 only")
+        if retry_after < 1:
+            raise ValueError("retry_after must be at least 1 second")
         with self._stats_lock:
-            self._faults.append(_Fault(n, status, code, path))
+            self._faults.append(_Fault(n, status, code, path, retry_after))
 
     # the clock and test controls -----------------------------------------------------------
     def now(self) -> int:
@@ -213,7 +218,7 @@ class ChargebeeStandIn(HttpStandIn):
         try:
             if fault is not None:
                 if fault.status == 429:
-                    raise rate_limited(1)
+                    raise rate_limited(fault.retry_after)
                 raise internal_error() if fault.status == 500 else unavailable(
                     fault.code or "internal_temporary_error")
             self._authenticate(headers)
@@ -272,7 +277,8 @@ class ChargebeeStandIn(HttpStandIn):
             "/_standin/reset_counters": self.reset_counters,
             "/_standin/fail_next": lambda: self.fail_next(int(q.get("n", 1)),
                                                           int(q.get("status", 429)),
-                                                          q.get("path", "*"), q.get("code")),
+                                                          q.get("path", "*"), q.get("code"),
+                                                          int(q.get("retry_after", 1))),
             "/_standin/latency": lambda: self.set_latency(float(q.get("seconds", 0))),
             "/_standin/advance_time": lambda: self.advance_time(int(q.get("seconds", 0))),
             "/_standin/fail_payments": lambda: self.fail_payments(q["customer_id"],

@@ -25,12 +25,13 @@ from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from typing import Any
 
-from ..errors import SkipRecord
+from ..errors import RetryLater, SkipRecord
 from ..model import BillingSnapshot, ChangeFeed, Customer, FetchStats
 from ..retry import backoff_call
 from . import errors
 from .convert import Catalog, Unsupported, subscription
 from .events import hints
+from .limiter import RateLimiter
 
 __all__ = ["API_VERSION", "ChargebeeSource", "choose_strategy"]
 
@@ -59,9 +60,17 @@ class ChargebeeSource:
 
     provider = "chargebee"
 
-    def __init__(self, client: Any, *, sleep: Callable[[float], None] | None = None):
+    def __init__(
+        self,
+        client: Any,
+        *,
+        sleep: Callable[[float], None] | None = None,
+        limiter: RateLimiter | None = None,
+    ):
         self.client = client  # a chargebee.Chargebee
         self._sleep: Callable[[float], None] = sleep or time.sleep
+        # Without one given, the lowest limit Chargebee has (a test site's), on real time.
+        self.limiter = limiter or RateLimiter(sleep=self._sleep)
         self._calls: Counter[str] = Counter()
         self.catalog = Catalog()
 
@@ -162,8 +171,16 @@ class ChargebeeSource:
             return rows, reply.next_offset
 
         def once() -> tuple[list[dict[str, Any]], str | None]:
+            self.limiter.acquire()
             self._calls[f"GET /api/v2/{path}"] += 1
-            return errors.call(read)
+            try:
+                return errors.call(read)
+            except RetryLater as exc:
+                # backoff_call caps its wait at seconds; a 429's Retry-After may ask for up to
+                # a minute, so the limiter makes the next attempt wait out the rest.
+                if exc.retry_after:
+                    self.limiter.hold(exc.retry_after)
+                raise
 
         return backoff_call(once, sleep=self._sleep)
 
