@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser = argparse.ArgumentParser(
         prog="billing-sync",
-        description="Keep Salesforce Accounts in step with Stripe billing.",
+        description="Keep Salesforce Accounts in step with Stripe, Chargebee or Recurly billing.",
         epilog="Configuration comes from environment variables and the optional TOML file "
         "named by BILLING_SYNC_CONFIG; see README.md.",
         parents=[common],

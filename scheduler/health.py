@@ -189,12 +189,12 @@ def _families(snap: HealthSnapshot) -> Iterator[Metric]:
     )
     yield _gauge(
         "billing_sync_drift_fields",
-        "Salesforce fields that differ from Stripe at the last full cycle.",
+        "Salesforce fields that differ from the billing system at the last full cycle.",
         snap.drift_fields,
     )
     yield _gauge(
         "billing_sync_events_lag_seconds",
-        "Age of the oldest Stripe event not yet applied.",
+        "Age of the oldest billing change (event) not yet applied.",
         snap.events_lag_s,
     )
     yield _gauge("billing_sync_paused", "1 while syncing is paused.", int(snap.paused))

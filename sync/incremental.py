@@ -51,8 +51,8 @@ class IncrementalCycle:
             return report
         if now - cursor > MAX_CURSOR_AGE:
             report.needs_full = (
-                f"the events cursor is {(now - cursor).days} days old (Stripe "
-                "keeps events 30 days): a full reconcile catches up"
+                f"the events cursor is {(now - cursor).days} days old (Stripe keeps events "
+                "30 days; no change feed is trusted that far back): a full reconcile catches up"
             )
             return report
         t0 = time.monotonic()

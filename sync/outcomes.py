@@ -113,9 +113,9 @@ def write_failure(change: RecordChange, result: WriteOutcome) -> Failure:
         for e in result.errors
     )
     what = (
-        f"Account {change.account_id} (Stripe customer {customer_id})"
+        f"Account {change.account_id} (billing customer {customer_id})"
         if is_account
-        else f"Subscription {change.key} (Stripe customer {customer_id})"
+        else f"Subscription {change.key} (billing customer {customer_id})"
     )
     message = (
         f"Salesforce refused to update {what}: {reasons or result.code}. "
