@@ -36,7 +36,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 from metadata import schema
@@ -51,13 +50,13 @@ from sync.core.mrr import (
     primary_item,
     subscription_mrr,
 )
+from sync.core.mrr_check import mrr_mismatch
 from sync.core.status import UnknownStatus, account_status, is_live, is_scheduled_to_end
 from sync.model import Customer, Subscription
 
 __all__ = [
     "ACCOUNT",
     "ACCOUNT_STAMP",
-    "MRR_MISMATCH",
     "SUBSCRIPTION",
     "SUBSCRIPTION_KEY",
     "SUBSCRIPTION_STAMP",
@@ -78,8 +77,6 @@ __all__ = [
 ACCOUNT = "Account"
 SUBSCRIPTION = schema.SUBSCRIPTION.name
 SUBSCRIPTION_KEY = STRIPE.subscription_key  # v1's; each provider has its own (BillingSystem)
-MRR_MISMATCH = "MRR_MISMATCH"
-MRR_TOLERANCE = Decimal("0.01")  # the provider's MRR and ours may differ by 1% before we say so
 ACCOUNT_STAMP = "Last_Billing_Sync__c"
 SUBSCRIPTION_STAMP = "Last_Synced__c"
 # Neutral states that bill again at the period end.
@@ -342,38 +339,19 @@ def map_customer(
         if customer is None
         else tuple(map_subscription(s, account_id, now, system) for s in customer.subscriptions)
     )
+    # Only live subscriptions of a live customer: Chargebee keeps the last `mrr` of a deleted
+    # customer's subscriptions, where ours is rightly 0.00.
+    compared = () if customer is None or customer.deleted else customer.subscriptions
     notices = tuple(
         notice
-        for record in subscriptions
-        if (notice := mrr_mismatch(record, system, customer_id, account_id)) is not None
+        for sub, record in zip(compared, subscriptions, strict=False)
+        if is_live(sub)
+        and (
+            notice := mrr_mismatch(record.key, record.fields, system.label, customer_id, account_id)
+        )
+        is not None
     )
     return CustomerMapping(account, subscriptions, problems + notices)
-
-
-def mrr_mismatch(
-    record: DesiredRecord, system: BillingSystem, customer_id: str, account_id: str | None
-) -> Failure | None:
-    """A Notice when the provider's own MRR and ours differ by more than 1%: a free
-    correctness check of our rules (or of the provider's) on every record."""
-    theirs = record.fields.get("Provider_MRR__c")
-    ours = record.fields.get("MRR__c")
-    if theirs is None or ours is None:
-        return None
-    if abs(theirs - ours) <= MRR_TOLERANCE * max(abs(theirs), abs(ours)):
-        return None
-    currency = record.fields.get("Currency__c") or ""
-    return Failure(
-        Category.VALIDATION,
-        MRR_MISMATCH,
-        f"{system.label} reports MRR {theirs} {currency} for subscription {record.key}; "
-        f"billing-sync computes {ours} {currency}. MRR__c shows ours; check the discounts, "
-        "tiers and intervals of this subscription (a notice: nothing failed).",
-        record.key,
-        account_id,
-        customer_id,
-        {"subscription": record.key, "provider_mrr": str(theirs), "mrr": str(ours)},
-        attempted=False,
-    )
 
 
 def cleared_account(account: Mapping[str, Any], now: datetime) -> DesiredRecord:

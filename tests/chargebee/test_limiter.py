@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.wiring import build_source
-
 from scheduler.settings import ConfigError, load_settings
+from scheduler.wiring import build_source
 from sync.chargebee_io import ChargebeeSource
 from sync.chargebee_io.limiter import RateLimiter
 
@@ -80,7 +79,8 @@ def test_a_limit_below_one_is_refused() -> None:
 def test_the_setting_defaults_to_a_test_sites_limit() -> None:
     assert load_settings({**SF, **CB}).chargebee_rate_limit == 150
     s = load_settings({**SF, **CB, "CHARGEBEE_RATE_LIMIT": "600"})
-    assert s.chargebee_rate_limit == 600 and build_source(s, None, sleep=lambda _s: None).limiter.per_minute == 600
+    source = build_source(s, None, sleep=lambda _s: None)
+    assert s.chargebee_rate_limit == 600 and source.limiter.per_minute == 600
     for bad in ("0", "-5", "1.5", "lots"):
         with pytest.raises(ConfigError) as exc:
             load_settings({**SF, **CB, "CHARGEBEE_RATE_LIMIT": bad})

@@ -220,7 +220,8 @@ def test_mapped_names_are_the_schema_fields():
     for system in BILLING_SYSTEMS:
         others = {s.subscription_key for s in BILLING_SYSTEMS if s is not system}
         record = map_subscription(sub(reported_mrr=D(100)), "001A", NOW, system)
-        expected = sub_fields - others - ({"Stripe_Customer_Id__c"} if system is not STRIPE else set())
+        stripe_only = {"Stripe_Customer_Id__c"} if system is not STRIPE else set()
+        expected = sub_fields - others - stripe_only
         assert set(record.fields) | set(record.stamps) == expected, system.key
 
 
@@ -237,13 +238,14 @@ def test_forever_discount_reaches_the_subscription_record():
 
 def test_provider_mrr_is_shown_and_a_difference_over_one_percent_is_a_notice():
     from metadata.billing_systems import CHARGEBEE
-    from sync.core.mapping import MRR_MISMATCH
+    from sync.core.mrr_check import MRR_MISMATCH
 
     # Ours: 100.00 a month. Chargebee says 100.90 (0.9% off: fine) or 102.00 (2%: a notice).
     close = customer(sub(item(price(10000)), id="sub_ok", reported_mrr=D(10090)))
     mapping = map_customer("cust_1", close, "001A", NOW, CHARGEBEE)
     record = mapping.subscriptions[0]
-    assert record.fields["Provider_MRR__c"] == D("100.90") and record.fields["MRR__c"] == D("100.00")
+    assert record.fields["Provider_MRR__c"] == D("100.90")
+    assert record.fields["MRR__c"] == D("100.00")
     assert record.key_field == "Chargebee_Subscription_Id__c"
     assert record.fields["Billing_Customer_Id__c"] == "cus_1"
     assert record.stamps["Billing_System__c"] == "Chargebee"
@@ -256,4 +258,17 @@ def test_provider_mrr_is_shown_and_a_difference_over_one_percent_is_a_notice():
     assert notice.record == {"subscription": "sub_off", "provider_mrr": "102.00", "mrr": "100.00"}
     # Both zero (a cancelled subscription) is agreement, not a division by zero.
     ended = customer(sub(item(price(10000)), status="canceled", reported_mrr=D(0)))
+    assert not map_customer("cust_1", ended, "001A", NOW, CHARGEBEE).problems
+
+
+def test_no_mrr_notice_for_a_deleted_customer_or_an_ended_subscription():
+    from metadata.billing_systems import CHARGEBEE
+
+    # Chargebee keeps the last `mrr` on a deleted customer's subscriptions; ours is 0.00.
+    kept = sub(item(price(2900)), reported_mrr=D(2900))
+    from sync.model import Customer
+
+    deleted = Customer(id="cust_1", deleted=True, subscriptions=(kept,))
+    assert not map_customer("cust_1", deleted, "001A", NOW, CHARGEBEE).problems
+    ended = customer(sub(item(price(2900)), status="canceled", reported_mrr=D(2900)))
     assert not map_customer("cust_1", ended, "001A", NOW, CHARGEBEE).problems

@@ -65,7 +65,8 @@ def test_picklist_values():
         "Churned", "No Subscription",
     )
     assert schema.SYNC_ERROR.field("Category__c").picklist_values == (
-        "Matching", "Stripe", "Chargebee", "Recurly", "Salesforce Write", "Validation", "Limits", "Configuration",
+        "Matching", "Stripe", "Chargebee", "Recurly", "Salesforce Write", "Validation", "Limits",
+        "Configuration",
     )
     assert schema.SYNC_ERROR.field("Status__c").picklist_values == (
         "Open", "Retrying", "Resolved", "Ignored",
