@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from sync.stripe_io.customers import LISTING_CUTOFF
 from tests.bench_world import DataFacts
 
 __all__ = ["BULK_JOB_CALLS", "Budget", "Change", "full_budget", "incremental_budget"]
@@ -71,11 +72,15 @@ class Budget:
 
 def _customer_lookups(facts: DataFacts) -> tuple[str, int]:
     """Linked customers without a subscription: one retrieve each, or the customer listing
-    when that is fewer calls (every customer in the account, 100 a page)."""
+    when that is fewer calls (every customer in the account, 100 a page); up to
+    ``LISTING_CUTOFF`` of them (a design constant) are always retrieved."""
+    bare = facts.customers_without_subs
+    if bare <= LISTING_CUTOFF:
+        return (f"retrieves of {bare} customers without subscriptions (at most "
+                f"{LISTING_CUTOFF}: one each)", bare)  # fmt: skip
     listing = pages(facts.stripe_customers, STRIPE_PAGE)
-    n = min(facts.customers_without_subs, listing) if facts.customers_without_subs else 0
-    return (f"customers without subscriptions min({facts.customers_without_subs}, "
-            f"ceil({facts.stripe_customers}/100))", n)  # fmt: skip
+    return (f"customers without subscriptions min({bare}, "
+            f"ceil({facts.stripe_customers}/100))", min(bare, listing))  # fmt: skip
 
 
 def full_budget(facts: DataFacts, *, first: bool, change: Change | None = None) -> Budget:

@@ -22,6 +22,7 @@ record written every cycle, 200 a call), so that the diff's own saving shows.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import sys
 import tempfile
@@ -91,10 +92,8 @@ class Run:
 
 def _peak_reset() -> None:
     """Reset the process's peak RSS (Linux: ``clear_refs`` 5), so each scenario has its own."""
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def _peak_mb() -> float:
@@ -238,8 +237,9 @@ def run_once(workdir: Path, *, accounts: int, subscriptions: int, without_subs: 
             base.append(n)
             base.append(replace(n, scenario=f"naive, EXTRAPOLATED to {accounts:,} Accounts",
                                 calls={s: round(v * k) for s, v in n.calls.items()},
-                                cpu_s=n.cpu_s * k, wall_s=n.wall_s * k, written=round(n.written * k),
-                                units=accounts, note="extrapolated, not measured"))
+                                cpu_s=n.cpu_s * k, wall_s=n.wall_s * k,
+                                written=round(n.written * k), units=accounts,
+                                note="extrapolated, not measured"))
     return Run(accounts, subscriptions, latency, facts0, out, base, setup)
 
 
