@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from scheduler.collector import tune_for_cycles
 from tests.bench_baselines import batched_no_diff, naive_sync
 from tests.bench_budget import Budget, Change, full_budget, incremental_budget
 from tests.bench_report import render
@@ -255,12 +256,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stripe-latency", type=float, default=STRIPE_LATENCY)
     parser.add_argument("--sf-latency", type=float, default=SF_LATENCY)
     parser.add_argument("--cpu-only", action="store_true", help="skip the run at latency")
+    parser.add_argument("--gc", choices=("daemon", "default"), default="daemon",
+                        help="the collector as the daemon tunes it (scheduler.collector), "
+                        "or CPython's defaults")
     parser.add_argument("--out", type=Path, default=Path(".bench/results.md"))
     args = parser.parse_args(argv)
     subs = args.subscriptions if args.subscriptions is not None else args.accounts * 6 // 5
     bare = args.without_subs if args.without_subs is not None else args.accounts // 50
     kw = {"accounts": args.accounts, "subscriptions": subs, "without_subs": bare,
           "naive_sample": args.naive_sample, "log": lambda m: print(m, flush=True)}
+    if args.gc == "daemon":
+        tune_for_cycles()  # as `billing-sync run` does after start-up
     zero = {"salesforce": 0.0, "stripe": 0.0}
     latency = {"salesforce": args.sf_latency, "stripe": args.stripe_latency}
     with tempfile.TemporaryDirectory(prefix="billing-sync-bench-") as tmp:
