@@ -78,9 +78,10 @@ def _customer_lookups(facts: DataFacts) -> tuple[str, int]:
     if bare <= LISTING_CUTOFF:
         return (f"retrieves of {bare} customers without subscriptions (at most "
                 f"{LISTING_CUTOFF}: one each)", bare)  # fmt: skip
-    listing = pages(facts.stripe_customers, STRIPE_PAGE)
-    return (f"customers without subscriptions min({bare}, "
-            f"ceil({facts.stripe_customers}/100))", min(bare, listing))  # fmt: skip
+    # The listing ends once it has found them all: the pages down to the deepest of them.
+    listing = pages(facts.listing_depth, STRIPE_PAGE)
+    return (f"customers without subscriptions min({bare}, ceil({facts.listing_depth}/100) "
+            f"of {facts.stripe_customers} listed)", min(bare, listing))  # fmt: skip
 
 
 def full_budget(facts: DataFacts, *, first: bool, change: Change | None = None) -> Budget:

@@ -34,6 +34,9 @@ class DataFacts:
     linked_subscriptions: int  # of the linked customers
     customers_without_subs: int  # linked customers with no subscription at all
     stripe_customers: int  # customers in the whole Stripe account, not deleted
+    # Customers the newest-first customer listing shows up to and including the last linked
+    # customer without a subscription: the pages a listing needs to find them all.
+    listing_depth: int
     products: int  # distinct products the linked customers' subscriptions use
     mixed_currency: frozenset[str]  # customers whose live subscriptions mix currencies
     sf_subscriptions: int  # Subscription__c rows in the org
@@ -71,9 +74,13 @@ class _Server:
         with_subs = self.stripe_standin.seed_bulk(customers=accounts - without_subs,
                                                   subscriptions=subscriptions, events=False)
         # Customers with no subscription (a lead, a lapsed trial deleted long ago): a second
-        # seeding with no subscriptions. Its own catalog goes unused.
-        bare = self.stripe_standin.seed_bulk(customers=without_subs, subscriptions=0,
-                                             seed=2) if without_subs else []
+        # seeding with no subscriptions, among unlinked customers as many as the linked ones,
+        # so that the listing must page through the account to find them. Its own catalog
+        # goes unused.
+        bare: list[str] = []
+        if without_subs:
+            extra = self.stripe_standin.seed_bulk(customers=accounts, subscriptions=0, seed=2)
+            bare = random.Random(4).sample(extra, without_subs)
         self.linked = with_subs + bare
         random.Random(3).shuffle(self.linked)  # the org's Id order is not Stripe's
         self.sf.org.insert_many("Account", (
@@ -94,9 +101,17 @@ class _Server:
             if s["status"] not in ENDED:
                 currencies.setdefault(s["customer"], set()).add(s["currency"])
         mixed = frozenset(c for c, cur in currencies.items() if len(cur) > 1)
+        bare, depth, seen = linked - having, 0, 0
+        for cid in self.stripe_standin.store.order["customer"].newest_first():
+            cus = data["customer"][cid]
+            if cus["_deleted"] or cus["test_clock"]:
+                continue  # not in the listing
+            seen += 1
+            if cid in bare:
+                depth = seen
         return DataFacts(len(self.linked), len(data["subscription"]), len(subs),
                          len(linked - having),
-                         sum(1 for c in data["customer"].values() if not c["_deleted"]),
+                         sum(1 for c in data["customer"].values() if not c["_deleted"]), depth,
                          len(products), mixed,
                          self.sf.org.count("Subscription__c"), self.sf.org.count("Sync_Error__c"))
 
