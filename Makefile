@@ -50,6 +50,8 @@ cassettes: $(VENV)/.dev-installed
 		*) echo "PROVIDER must be stripe or chargebee, got '$(PROVIDER)'"; exit 2;; esac
 	$(BIN)/python -m tests.$(PROVIDER)_scenarios.record
 
-# API calls and wall time of a cycle at 10,000 Accounts / 12,000 subscriptions (not a test).
+# Engine CPU, memory, calls against a budget and wall time per cycle at SIZE Accounts (not a
+# test; `make bench SIZE=100000` takes a while).
+SIZE ?= 10000
 bench: $(VENV)/.dev-installed
-	$(BIN)/python -m tests.bench_cycle
+	$(BIN)/python -m tests.bench_cycle --accounts $(SIZE)

@@ -134,6 +134,9 @@ class FetchStats:
     strategy: str = ""  # list_all | per_customer | "" (nothing asked)
     subscriptions_listed: int = 0
     calls: Mapping[str, int] = field(default_factory=dict)
+    # Customers the customer listing returned while looking for linked customers that have
+    # no subscription (0 when they were retrieved one by one).
+    customers_listed: int = 0
 
     @property
     def total_calls(self) -> int:

@@ -340,3 +340,17 @@ def test_a_corrupt_or_truncated_file_is_one_clear_error(tmp_path, content):
     with pytest.raises(StoreError) as info:
         StateStore(path)
     assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_cycle_steps_failures_are_recorded_and_resolved_in_one_transaction_each(store):
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    try:
+        rows = store.record_many([failure(f"fp-{i}") for i in range(50)], now=T0)
+        resolved = store.resolve_many([f"fp-{i}" for i in range(50)], now=T0)
+    finally:
+        store.db.conn.set_trace_callback(None)
+    assert len(rows) == len(resolved) == 50
+    begins = [s for s in statements if s.startswith("BEGIN")]
+    commits = [s for s in statements if s.startswith("COMMIT")]
+    assert len(begins) == len(commits) == 2

@@ -5,10 +5,10 @@ that failed)."""
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import sys
 
+from scheduler.collector import tune_for_cycles
 from scheduler.context import Context
 
 NAME = "run"
@@ -89,8 +89,8 @@ def _serve(ctx: Context) -> int:
             daemon.schedule(full_reason=full_due(daemon.store, daemon.clock()))
             # Everything built so far (modules, clients, the scheduler) lives as long as the
             # process: keep it out of every later collection, which then only walks what a
-            # cycle allocates.
-            gc.freeze()
+            # cycle allocates, and collect that less often (scheduler.collector says why).
+            tune_for_cycles()
             if settings.http_addr is not None:
                 health = HealthServer(settings.http_addr, daemon.snapshot)
                 try:

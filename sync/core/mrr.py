@@ -164,11 +164,37 @@ def _discount(
 
 
 def item_monthly_amount(item: Item, currency: str) -> Decimal:
-    """One item's monthly amount in minor units, its own forever discounts applied."""
+    """One item's monthly amount in minor units, its own forever discounts applied.
+
+    Mapping one subscription ranks its items for the plan name, its primary item, its
+    monthly value and the Account's plan order: each asks for every item's amount. Items are
+    frozen, so the amount is remembered per item object (by identity: hashing an item would
+    hash its whole price and tiers) and computed once however often it is asked for.
+    """
+    key = id(item)
+    entry = _amounts.get(key)
+    # The entry holds the item itself, so its id cannot have been reused by another object.
+    if entry is not None and entry[0] is item and entry[1] == currency:
+        return entry[2]
+    amount = _item_monthly_amount(item, currency)
+    if len(_amounts) >= _AMOUNTS_KEPT:
+        # Bounded: the items of the customers mapped last are all that is ever asked again.
+        _amounts.clear()
+    _amounts[key] = (item, currency, amount)
+    return amount
+
+
+def _item_monthly_amount(item: Item, currency: str) -> Decimal:
     interval_amount = _discount(item_interval_amount(item), item.discounts, currency, Decimal(1))
     if interval_amount == _ZERO:
         return _ZERO
     return to_monthly(interval_amount, item.price.interval, item.price.interval_count)
+
+
+# id(item) -> (item, currency, amount). A few thousand entries: one customer's items are
+# ranked several times in a row, never again once the cycle has moved on.
+_AMOUNTS_KEPT = 4096
+_amounts: dict[int, tuple[Item, str, Decimal]] = {}
 
 
 def primary_item(subscription: Subscription) -> Item | None:

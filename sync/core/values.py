@@ -76,6 +76,10 @@ def same_value(desired: Any, current: Any) -> bool:
     """Whether Salesforce's ``current`` JSON value already equals ``desired``."""
     if desired is None or desired == "":
         return current is None or current == "" or current is False
+    if type(desired) is str:
+        # Most fields are text, and JSON text needs no parsing: only equal text is the same
+        # (what the general path below concludes too, after more work).
+        return bool(current == desired)
     if isinstance(desired, bool) and current is None:
         return desired is False
     try:

@@ -19,8 +19,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -40,6 +39,8 @@ from ..model import (
 )
 from ..retry import backoff_call
 from . import errors
+from .convert import coupon_ids, dec, ts
+from .customers import LISTING_CUTOFF, keep_listing
 from .events import EVENT_TYPES, hints
 from .pacing import Pacer
 from .raw import RawReader
@@ -91,6 +92,7 @@ class StripeSource:
         self._products: dict[str, dict[str, Any]] = {}
         self._coupons: dict[str, dict[str, Any]] = {}
         self._tiers: dict[str, list[dict[str, Any]]] = {}
+        self._customers_listed = 0
 
     # -- public ---------------------------------------------------------------------------
     def begin_cycle(self) -> None:
@@ -140,11 +142,12 @@ class StripeSource:
             listed = sum(len(v) for v in raw.values())
 
         customers: dict[str, Customer] = {}
-        retrieved: dict[str, dict[str, Any] | None] = {}
+        bare = [c for c in ids if not raw[c] and c not in missing and c not in refused]
+        retrieved = self._find_customers(bare)
         if strategy == "list_all":
-            for cid in ids:
-                if raw[cid]:
-                    continue
+            for cid in bare:
+                if cid in retrieved:
+                    continue  # found by the listing, which leaves out test-clock customers
                 found = retrieved[cid] = self._retrieve("customers", cid)
                 if found and found.get("test_clock"):
                     # In test mode account-wide lists leave out subscriptions on test
@@ -173,7 +176,7 @@ class StripeSource:
             customers=customers,
             missing=frozenset(missing),
             refused=refused,
-            stats=FetchStats(strategy, listed, dict(self._calls)),
+            stats=FetchStats(strategy, listed, dict(self._calls), self._customers_listed),
         )
 
     # -- HTTP ------------------------------------------------------------------------------
@@ -198,6 +201,11 @@ class StripeSource:
         return backoff_call(once, sleep=self._sleep)
 
     def _list(self, resource: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        for data in self._pages(resource, params):
+            yield from data
+
+    def _pages(self, resource: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        """The pages of a list, one call each, fetched as the caller asks for the next."""
         service = getattr(self.client.v1, resource)
         path = f"/v1/{resource}"
         cursor: str | None = None
@@ -211,10 +219,28 @@ class StripeSource:
 
             page = self._get(f"GET {path}", path, page_params, list_page)
             data = page.get("data", [])
-            yield from data
+            yield data
             if not page.get("has_more") or not data:
                 return
             cursor = data[-1]["id"]
+
+    def _find_customers(self, wanted: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Of ``wanted`` (customers with no subscription), those the customer listing finds,
+        while listing is the cheaper way (``customers.keep_listing``); the caller retrieves
+        the rest. A few are not worth a listing: none is found that way."""
+        self._customers_listed = 0
+        if len(wanted) <= LISTING_CUTOFF:
+            return {}
+        todo = set(wanted)
+        found: dict[str, dict[str, Any] | None] = {}
+        for pages, data in enumerate(self._pages("customers", {}), start=1):
+            self._customers_listed += len(data)
+            for obj in data:
+                if obj["id"] in todo:
+                    found[obj["id"]] = obj
+            if not keep_listing(pages, len(found), len(todo)):
+                break
+        return found
 
     def _retrieve(
         self, resource: str, obj_id: str, params: dict[str, Any] | None = None
@@ -242,14 +268,14 @@ class StripeSource:
         tiered: set[str] = set()
         for subs in raw.values():
             for sub in subs:
-                coupons.update(_coupon_ids(sub.get("discounts") or []))
+                coupons.update(coupon_ids(sub.get("discounts") or []))
                 for item in sub["items"]["data"]:
                     price = item["price"]
                     product = price["product"]
                     products.add(product if isinstance(product, str) else product["id"])
                     if price.get("billing_scheme") == "tiered" and "tiers" not in price:
                         tiered.add(price["id"])
-                    coupons.update(_coupon_ids(item.get("discounts") or []))
+                    coupons.update(coupon_ids(item.get("discounts") or []))
         self._fill_products(products - self._products.keys())
         self._fill_coupons(coupons - self._coupons.keys())
         for price_id in sorted(tiered - self._tiers.keys()):
@@ -291,12 +317,12 @@ class StripeSource:
             items=tuple(self._item(i) for i in sub["items"]["data"]),
             discounts=self._discounts(sub.get("discounts") or []),
             cancel_at_period_end=bool(sub.get("cancel_at_period_end")),
-            cancel_at=_ts(sub.get("cancel_at")),
-            canceled_at=_ts(sub.get("canceled_at")),
-            ended_at=_ts(sub.get("ended_at")),
-            trial_end=_ts(sub.get("trial_end")),
-            start_date=_ts(sub.get("start_date")),
-            created=_ts(sub.get("created")),
+            cancel_at=ts(sub.get("cancel_at")),
+            canceled_at=ts(sub.get("canceled_at")),
+            ended_at=ts(sub.get("ended_at")),
+            trial_end=ts(sub.get("trial_end")),
+            start_date=ts(sub.get("start_date")),
+            created=ts(sub.get("created")),
         )
 
     def _item(self, item: dict[str, Any]) -> Item:
@@ -305,8 +331,8 @@ class StripeSource:
             price=self._price(item["price"]),
             quantity=int(item.get("quantity") or 0),
             discounts=self._discounts(item.get("discounts") or []),
-            current_period_start=_ts(item.get("current_period_start")),
-            current_period_end=_ts(item.get("current_period_end")),
+            current_period_start=ts(item.get("current_period_start")),
+            current_period_end=ts(item.get("current_period_end")),
         )
 
     def _price(self, price: dict[str, Any]) -> Price:
@@ -322,14 +348,14 @@ class StripeSource:
             currency=price["currency"],
             interval=recurring.get("interval", "month"),
             interval_count=int(recurring.get("interval_count") or 1),
-            unit_amount=_dec(price.get("unit_amount_decimal", price.get("unit_amount"))),
+            unit_amount=dec(price.get("unit_amount_decimal", price.get("unit_amount"))),
             billing_scheme=price.get("billing_scheme") or "per_unit",
             tiers_mode=price.get("tiers_mode"),
             tiers=tuple(
                 Tier(
                     up_to=t.get("up_to"),
-                    unit_amount=_dec(t.get("unit_amount_decimal", t.get("unit_amount"))),
-                    flat_amount=_dec(t.get("flat_amount_decimal", t.get("flat_amount"))),
+                    unit_amount=dec(t.get("unit_amount_decimal", t.get("unit_amount"))),
+                    flat_amount=dec(t.get("flat_amount_decimal", t.get("flat_amount"))),
                 )
                 for t in tiers
             ),
@@ -343,7 +369,7 @@ class StripeSource:
 
     def _discounts(self, discounts: list[Any]) -> tuple[Coupon, ...]:
         out = []
-        for cid in _coupon_ids(discounts):
+        for cid in coupon_ids(discounts):
             c = self._coupons.get(cid)
             if not c:
                 continue
@@ -351,32 +377,9 @@ class StripeSource:
                 Coupon(
                     id=c["id"],
                     duration=c.get("duration") or "once",
-                    percent_off=_dec(c.get("percent_off")),
-                    amount_off=_dec(c.get("amount_off")),
+                    percent_off=dec(c.get("percent_off")),
+                    amount_off=dec(c.get("amount_off")),
                     currency=c.get("currency"),
                 )
             )
         return tuple(out)
-
-
-def _coupon_ids(discounts: list[Any]) -> list[str]:
-    ids = []
-    for d in discounts:
-        if isinstance(d, str):
-            # An unexpanded discount id: the expand list above prevents this; skip loudly.
-            log.warning("discount %s was not expanded; its coupon is ignored", d)
-            continue
-        coupon = (d.get("source") or {}).get("coupon") or d.get("coupon")
-        if isinstance(coupon, dict):
-            coupon = coupon.get("id")
-        if coupon:
-            ids.append(coupon)
-    return ids
-
-
-def _ts(value: int | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(int(value), UTC)
-
-
-def _dec(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))

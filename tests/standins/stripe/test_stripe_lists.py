@@ -98,3 +98,15 @@ def test_bulk_seed_and_list_12k_subscriptions_stays_linear() -> None:
         print(f"auto_paging_iter over 12k: {auto_s:.2f}s")
         live = client.v1.subscriptions.list({"status": "active", "limit": 1})
         assert live.data[0].status == "active"
+
+
+def test_customer_list_leaves_out_deleted_and_test_clock_customers(client) -> None:
+    plain = client.v1.customers.create({"name": "plain"}).id
+    gone = client.v1.customers.create({"name": "gone"}).id
+    client.v1.customers.delete(gone)
+    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": 1_700_000_000}).id
+    clocked = client.v1.customers.create({"name": "clocked", "test_clock": clock}).id
+    listed = [c.id for c in client.v1.customers.list({"limit": 100}).auto_paging_iter()]
+    assert plain in listed and gone not in listed and clocked not in listed
+    on_clock = client.v1.customers.list({"test_clock": clock, "limit": 100})
+    assert [c.id for c in on_clock.data] == [clocked]
