@@ -68,8 +68,9 @@ class RecurlyDemo:
         self._plan("seats", "Extra seats", 12)
         tiers = [{"ending_quantity": 10, "currencies": [{"currency": "USD", "unit_amount": 5}]},
                  {"currencies": [{"currency": "USD", "unit_amount": 3}]}]  # fmt: skip
-        self._plan("api", "API calls (committed)", 10, add_ons=[
-            {"code": "calls", "name": "API calls", "tier_type": "tiered", "tiers": tiers}])
+        self._plan("api", "API platform", 10, add_ons=[
+            {"code": "calls", "name": "API calls (committed)", "tier_type": "tiered",
+             "tiers": tiers}])  # fmt: skip
         self._plan("growth-jp", "Growth Japan", 10000, currency="JPY")
         self.call("POST", "/coupons", {"code": "partner20", "name": "Partner 20%",
                                        "discount_type": "percent", "discount_percent": 20,
@@ -117,8 +118,10 @@ class RecurlyDemo:
         self.call("PUT", f"/subscriptions/{sid}/cancel")
         for _ in range(2):
             company = next(names)
-            self._account(company, "trial, 14 days")
-            self._subscribe(company, "growth", trial_ends_at=_iso(now + 14 * DAY))
+            # 45 days, past the month the demo skips: a Recurly trial is trial_ends_at in the
+            # future, which the engine judges by the wall clock, not the stand-in's.
+            self._account(company, "trial, 45 days")
+            self._subscribe(company, "growth", trial_ends_at=_iso(now + 45 * DAY))
         company = next(names)
         self._account(company, "pauses at the next renewal")
         sid = self._subscribe(company, "starter")
