@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import stripe
 
-__all__ = ["DemoWorld", "apply_changes", "seed_stripe"]
+__all__ = ["COMPANIES", "DAY", "DemoWorld", "StripeDemo", "apply_changes", "more_seats",
+           "seed_stripe", "slug"]
 
 DAY = 86_400
 
@@ -29,6 +30,11 @@ class DemoWorld:
     customers: dict[str, str] = field(default_factory=dict)  # company -> cus_
     subscriptions: dict[str, str] = field(default_factory=dict)  # company -> sub_
     story: dict[str, str] = field(default_factory=dict)  # company -> what we set up
+
+
+def slug(company: str) -> str:
+    """A customer id or account code made from a company name: ``Acme Corp`` -> ``acme-corp``."""
+    return "-".join("".join(c if c.isalnum() else " " for c in company.lower()).split())
 
 
 def _price(client, product: str, **params) -> str:
@@ -177,3 +183,42 @@ def apply_changes(client: stripe.StripeClient, world: DemoWorld) -> list[tuple[s
         (canceled, "canceled"),
         (resubscriber, "re-subscribed to Growth"),
     ]
+
+
+def more_seats(client: stripe.StripeClient, world: DemoWorld, company: str) -> bool:
+    """Two more seats on a live, per-unit subscription; False when the company has none."""
+    sid = world.subscriptions.get(company)
+    if sid is None:
+        return False
+    sub = client.v1.subscriptions.retrieve(sid)
+    item = sub["items"]["data"][0]
+    if sub["status"] != "active" or item["price"]["billing_scheme"] != "per_unit":
+        return False
+    client.v1.subscriptions.update(sid, params={
+        "items": [{"id": item["id"], "quantity": int(item["quantity"] or 1) + 2}],
+        "proration_behavior": "none"})
+    return True
+
+
+class StripeDemo:
+    """The Stripe story behind the interface the demo drives for every provider (see
+    ``demo_chargebee.ChargebeeDemo``)."""
+
+    title = "Stripe"
+
+    def __init__(self, client: stripe.StripeClient, frozen_time: int) -> None:
+        self.client, self.frozen_time = client, frozen_time
+        self.world = DemoWorld()
+
+    def seed(self) -> DemoWorld:
+        self.world = seed_stripe(self.client, self.frozen_time)
+        return self.world
+
+    def apply_changes(self) -> list[tuple[str, str]]:
+        return apply_changes(self.client, self.world)
+
+    def more_seats(self, company: str) -> bool:
+        return more_seats(self.client, self.world, company)
+
+    def close(self) -> None:
+        pass

@@ -12,7 +12,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ("sync", "metadata", "scheduler")
-STANDIN_USERS = {"scheduler/commands/demo.py", "scheduler/commands/emulator.py"}
+STANDIN_USERS = {
+    "scheduler/commands/demo.py",
+    "scheduler/commands/demo_providers.py",
+    "scheduler/commands/emulator.py",
+}
 
 
 def top_level_imports(path: Path) -> set[str]:

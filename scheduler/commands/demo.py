@@ -6,25 +6,26 @@ import argparse
 import tempfile
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from scheduler.context import show_value
 
-if TYPE_CHECKING:
-    from stripe import StripeClient
+from .demo_providers import PROVIDERS
 
+if TYPE_CHECKING:
     from scheduler.clients import SalesforceConnection
     from scheduler.context import Context
     from scheduler.settings import Settings
-    from standins.demo_data import DemoWorld
     from sync.report import CycleReport
+
+    from .demo_providers import Provider, Story
 
 NAME = "demo"
 HELP = (
-    "Run billing-sync end to end against local Stripe and Salesforce stand-ins: deploy, "
-    "dry run, sync, change customers in Stripe, sync again."
+    "Run billing-sync end to end against a local billing stand-in (Stripe, Chargebee or "
+    "Recurly) and a Salesforce stand-in: deploy, dry run, sync, change customers in the "
+    "billing system, sync again, then the daemon."
 )
 
 __all__ = ["HELP", "NAME", "configure", "run"]
@@ -39,6 +40,12 @@ ACCOUNT_COLUMNS = (
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--provider",
+        choices=PROVIDERS,
+        default="stripe",
+        help="the billing system the story is told in (default: stripe)",
+    )
     parser.add_argument(
         "--workdir",
         type=Path,
@@ -57,33 +64,44 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     # directory that is removed afterwards: no key is left behind.
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
-        return _run(ctx, args.workdir, not args.no_daemon)
+        return _run(ctx, args.workdir, not args.no_daemon, args.provider)
     with tempfile.TemporaryDirectory(prefix="billing-sync-demo-") as scratch:
-        return _run(ctx, Path(scratch), not args.no_daemon)
+        return _run(ctx, Path(scratch), not args.no_daemon, args.provider)
 
 
-def _run(ctx: Context, workdir: Path, daemon: bool = True) -> int:
-    from scheduler.clients import build_salesforce, build_stripe
+def _run(ctx: Context, workdir: Path, daemon: bool = True, provider_key: str = "stripe") -> int:
+    from scheduler.clients import build_billing, build_salesforce
     from scheduler.settings import load_settings
     from standins.env import stand_in_environment
     from standins.salesforce import SalesforceStandIn
-    from standins.stripe import StripeStandIn
+
+    from .demo_providers import open_provider
 
     started = time.monotonic()
-    with StripeStandIn() as stripe_si, SalesforceStandIn(workdir) as sf_si:
-        settings = load_settings(
-            stand_in_environment(stripe_si, sf_si, workdir / "billing-sync.db")
-        )
+    with open_provider(provider_key) as provider, SalesforceStandIn(workdir) as sf_si:
+        # One environment for the demo's own cycles and the daemon it starts later.
+        env = provider.env | stand_in_environment(None, sf_si, workdir / "billing-sync.db")
+        settings = load_settings(env)
+        try:
+            client = build_billing(settings)
+        except ImportError as exc:  # chargebee-python is not a dependency of the engine
+            ctx.out(f"the {provider.title} demo needs {exc.name}: pip install {exc.name}")
+            return 1
         ctx.out(
-            f"Stripe stand-in at {stripe_si.base_url}; Salesforce stand-in at "
+            f"{provider.title} stand-in at {provider.base_url}; Salesforce stand-in at "
             f"{sf_si.instance_url}; state in {workdir}"
         )
         demo = _Demo(
-            ctx, settings, build_stripe(settings), build_salesforce(settings), sf_si.username
+            ctx,
+            settings,
+            provider,
+            client,
+            provider.start_story(client),
+            build_salesforce(settings),
+            sf_si.username,
         )
         code = demo.play()
         if code == 0 and daemon:
-            env = stand_in_environment(stripe_si, sf_si, workdir / "billing-sync.db")
             code = demo.daemon_segment(env)
     ctx.out(f"\nDemo finished in {time.monotonic() - started:.1f} s.")
     return code
@@ -94,18 +112,21 @@ class _Demo:
         self,
         ctx: Context,
         settings: Settings,
-        stripe_client: StripeClient,
+        provider: Provider,
+        client: Any,
+        story: Story,
         connection: SalesforceConnection,
         username: str,
     ) -> None:
         self.ctx, self.settings = ctx, settings
-        self.stripe, self.conn, self.username = stripe_client, connection, username
+        self.provider, self.title, self.system = provider, provider.title, provider.system
+        self.client, self.story = client, story
+        self.conn, self.username = connection, username
 
     def step(self, title: str) -> None:
         self.ctx.out(f"\n== {title}")
 
     def play(self) -> int:
-        from standins.demo_data import apply_changes, seed_stripe
         from sync.salesforce_io import deploy
 
         self.step("1. Deploy billing-sync's metadata (objects, fields, permission sets)")
@@ -119,12 +140,12 @@ class _Demo:
             )
             return 1
 
-        self.step("2. Seed Stripe and link Salesforce Accounts (two links are bad)")
-        world = self.world = seed_stripe(self.stripe, int(datetime.now(UTC).timestamp()))
-        self.accounts = self._link_accounts(world)
+        self.step(f"2. Seed {self.title} and link Salesforce Accounts (two links are bad)")
+        world = self.world = self.story.seed()
+        self.accounts = self._link_accounts(world.customers)
         self.ctx.out(
-            f"{len(world.customers)} Stripe customers, "
-            f"{len(self.accounts)} Accounts with a Stripe customer ID"
+            f"{len(world.customers)} {self.title} customers, "
+            f"{len(self.accounts)} Accounts with a {self.provider.id_label}"
         )
 
         self.step("3. Dry run: what the first cycle would write (first 12 rows)")
@@ -150,8 +171,10 @@ class _Demo:
             )
         )
 
-        self.step("5. In Stripe: an upgrade, a failed payment, a cancellation, a re-subscribe")
-        changes = apply_changes(self.stripe, world)
+        self.step(
+            f"5. In {self.title}: an upgrade, a failed payment, a cancellation, a re-subscribe"
+        )
+        changes = self.story.apply_changes()
         for company, what in changes:
             self.ctx.out(f"- {company}: {what}")
 
@@ -179,7 +202,7 @@ class _Demo:
             )
         )
 
-        self.step("7. Third cycle: nothing changed in Stripe, so nothing is written")
+        self.step(f"7. Third cycle: nothing changed in {self.title}, so nothing is written")
         self._summary(self._cycle())
 
         self.step("8. Open Sync_Error__c records (the 'Open sync errors' list view)")
@@ -206,7 +229,7 @@ class _Demo:
 
     def daemon_segment(self, env: dict[str, str]) -> int:
         """9. The daemon: `billing-sync run` with a 5-second interval, three changes made in
-        Stripe while it runs, each shown landing in Salesforce, then a clean SIGTERM."""
+        the billing system while it runs, each shown landing in Salesforce, then a clean SIGTERM."""
         import os
         import signal
         import subprocess
@@ -272,38 +295,26 @@ class _Demo:
         rows = self._account_rows()
         changed: dict[str, tuple[str, ...]] = {}
         for name in companies:
-            sid = self.world.subscriptions.get(name)
-            if sid is None or len(changed) == 3:
-                continue
-            sub = self.stripe.v1.subscriptions.retrieve(sid)
-            item = sub["items"]["data"][0]
-            if sub["status"] != "active" or item["price"]["billing_scheme"] != "per_unit":
-                continue
-            self.stripe.v1.subscriptions.update(
-                sid,
-                params={
-                    "items": [{"id": item["id"], "quantity": int(item["quantity"] or 1) + 2}],
-                    "proration_behavior": "none",
-                },
-            )
-            self.ctx.out(f"- {name}: two more seats in Stripe")
-            changed[name] = rows[name]
+            if len(changed) == 3:
+                break
+            if name in rows and self.story.more_seats(name):
+                self.ctx.out(f"- {name}: two more seats in {self.title}")
+                changed[name] = rows[name]
         return changed
 
-    def _link_accounts(self, world: DemoWorld) -> dict[str, str]:
-        rows = [
-            {"Name": company, "Stripe_Customer_Id__c": cid}
-            for company, cid in world.customers.items()
-        ]
+    def _link_accounts(self, customers: dict[str, str]) -> dict[str, str]:
+        field = self.system.account_field
+        rows = [{"Name": company, field: cid} for company, cid in customers.items()]
         rows += [
-            {"Name": "Gekko & Co", "Stripe_Customer_Id__c": "cus_ABC 123"},  # malformed
-            # Unknown to Stripe. (A shared ID cannot be shown: the field is Unique.)
-            {"Name": "Rekall", "Stripe_Customer_Id__c": "cus_DoesNotExist0001"},
+            {"Name": "Gekko & Co", field: self.provider.malformed},
+            # Unknown to the provider. (A shared ID cannot be shown: the field is Unique.)
+            {"Name": "Rekall", field: self.provider.unknown},
         ]
         sf = self.conn.sf
         accounts: dict[str, str] = {}
         for start in range(0, len(rows), 200):
-            batch = [{"attributes": {"type": "Account"}, **r} for r in rows[start : start + 200]]
+            chunk = rows[start : start + 200]
+            batch = [{"attributes": {"type": "Account"}, **r} for r in chunk]
             # A composite/sobjects POST answers with one result a record, never nothing.
             results = cast(
                 list[dict[str, Any]],
@@ -311,7 +322,7 @@ class _Demo:
                     "composite/sobjects", method="POST", json={"allOrNone": True, "records": batch}
                 ),
             )
-            for row, res in zip(batch, results, strict=True):
+            for row, res in zip(chunk, results, strict=True):
                 if not res.get("success"):
                     raise RuntimeError(f"demo Account {row['Name']} not created: {res}")
                 accounts[row["Name"]] = res["id"]
@@ -322,7 +333,7 @@ class _Demo:
 
         with build_engine(
             self.settings,
-            billing_client=self.stripe,
+            billing_client=self.client,
             salesforce=self.conn,
             redactor=self.ctx.redactor,
             read_only=dry_run,
@@ -336,14 +347,16 @@ class _Demo:
             f"{s['accounts_read']} Accounts read, {s['accounts_changed']} Accounts and "
             f"{s['subscriptions_changed']} Subscriptions changed, {s['records_written']} "
             f"records written; errors: {errors or 'none'}; API calls: Salesforce "
-            f"{s['api_calls'].get('salesforce')}, Stripe {s['api_calls'].get('stripe')} "
-            f"({s['stripe_strategy']}); {s['duration_s']:.2f} s"
+            f"{s['api_calls'].get('salesforce')}, {self.title} "
+            f"{s['api_calls'].get(self.provider.key)} ({s['stripe_strategy']}); "
+            f"{s['duration_s']:.2f} s"
         )
 
     def _account_rows(self) -> dict[str, tuple[str, ...]]:
         fields = ", ".join(ACCOUNT_COLUMNS)
         records = self.conn.sf.query_all(
-            f"SELECT Name, {fields} FROM Account WHERE Stripe_Customer_Id__c != null ORDER BY Name"
+            f"SELECT Name, {fields} FROM Account WHERE {self.system.account_field} != null "
+            "ORDER BY Name"
         )["records"]
         return {r["Name"]: tuple(show_value(r[f]) for f in ACCOUNT_COLUMNS) for r in records}
 
