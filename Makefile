@@ -36,12 +36,7 @@ test: lint
 	$(BIN)/python -m pytest --cov --cov-report=term
 
 # `make demo PROVIDER=chargebee` (or recurly) tells the same story in that billing system.
-# chargebee-python is not a dependency of the package (the tests pin it in .[dev]): the
-# Chargebee demo installs it into .venv first.
 demo: $(VENV)/.installed
-ifeq ($(PROVIDER),chargebee)
-	$(BIN)/python -c 'import chargebee' 2>/dev/null || $(BIN)/python -m pip install --quiet 'chargebee>=3.29,<4'
-endif
 	$(BIN)/billing-sync demo$(if $(PROVIDER), --provider $(PROVIDER))
 
 clean:

@@ -82,11 +82,7 @@ def _run(ctx: Context, workdir: Path, daemon: bool = True, provider_key: str = "
         # One environment for the demo's own cycles and the daemon it starts later.
         env = provider.env | stand_in_environment(None, sf_si, workdir / "billing-sync.db")
         settings = load_settings(env)
-        try:
-            client = build_billing(settings)
-        except ImportError as exc:  # chargebee-python is not a dependency of the engine
-            ctx.out(f"the {provider.title} demo needs {exc.name}: pip install {exc.name}")
-            return 1
+        client = build_billing(settings)
         ctx.out(
             f"{provider.title} stand-in at {provider.base_url}; Salesforce stand-in at "
             f"{sf_si.instance_url}; state in {workdir}"
