@@ -45,10 +45,11 @@ clean:
 # Re-record the cassettes of PROVIDER (stripe by default), against its stand-in by default or:
 # Stripe test mode: STRIPE_API_KEY=sk_test_… STRIPE_API_BASE=https://api.stripe.com make cassettes
 # a Chargebee test site: CHARGEBEE_SITE=acme-test CHARGEBEE_API_KEY=test_… make cassettes PROVIDER=chargebee
+# a Recurly sandbox site: RECURLY_API_KEY=… RECURLY_SANDBOX=1 [RECURLY_API_BASE=…] make cassettes PROVIDER=recurly
 PROVIDER ?= stripe
 cassettes: $(VENV)/.dev-installed
-	@case "$(PROVIDER)" in stripe|chargebee) ;; \
-		*) echo "PROVIDER must be stripe or chargebee, got '$(PROVIDER)'"; exit 2;; esac
+	@case "$(PROVIDER)" in stripe|chargebee|recurly) ;; \
+		*) echo "PROVIDER must be stripe, chargebee or recurly, got '$(PROVIDER)'"; exit 2;; esac
 	$(BIN)/python -m tests.$(PROVIDER)_scenarios.record
 
 # Engine CPU, memory, calls against a budget and wall time per cycle at SIZE Accounts (not a

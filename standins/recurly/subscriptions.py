@@ -7,7 +7,8 @@ future. A purchase whose first charge is declined creates nothing and answers 42
 ``transaction``, as Recurly does. ``DELETE /subscriptions/{id}`` terminates (-> ``expired``
 now); ``PUT .../cancel`` cancels at the period end; ``.../reactivate`` undoes a cancel;
 ``.../pause`` pauses at the period end for ``remaining_pause_cycles``; ``.../resume`` resumes
-a paused subscription now.
+a paused subscription now; ``POST .../change`` changes the plan, price or quantity (timeframe
+``now`` only: applied at once, the period kept, no prorated invoice).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from .accounts import ACCOUNT, AccountRoutes
 from .api import Api, B, Handler, J, Q, only
 from .bodies import check, require, unprocessable
-from .clock import add_interval
+from .clock import add_interval, iso
 from .errors import RecurlyError, transaction_declined, validation
 from .records import new_subscription, sub_add_on
 
@@ -32,6 +33,8 @@ CREATE = {
 }  # fmt: skip
 UPDATE = {"auto_renew": "bool", "collection_method": ("automatic", "manual"),
           "customer_notes": "str", "po_number": "str"}  # fmt: skip
+CHANGE = {"plan_code": "str", "plan_id": "str", "unit_amount": "num", "quantity": "int",
+          "timeframe": ("now", "renewal", "bill_date", "term_end")}  # fmt: skip
 STATES = ("active", "canceled", "expired", "future", "in_trial", "live")
 
 
@@ -47,7 +50,7 @@ class SubscriptionRoutes:
             ("GET", s, self.get), ("PUT", s, self.update), ("DELETE", s, self.terminate),
             ("PUT", s + "/cancel", self.cancel), ("PUT", s + "/reactivate", self.reactivate),
             ("PUT", s + "/pause", self.pause), ("PUT", s + "/resume", self.resume),
-            ("GET", s + "/invoices", self.invoices),
+            ("GET", s + "/invoices", self.invoices), ("POST", s + "/change", self.change),
         ]  # fmt: skip
 
     def _keep(self, rec: dict[str, Any], f: dict[str, str]) -> bool:
@@ -245,3 +248,40 @@ class SubscriptionRoutes:
         self.api.billing.set_period(sub, now)
         self.api.billing.charge(sub, now, "renewal")
         return self._changed(sub)
+
+    def change(self, query: Q, body: B, subscription_id: str) -> J:
+        """A subscription change applied ``now`` (Recurly's default timeframe). Later
+        timeframes, and a plan change on a subscription with add-ons, are not implemented:
+        refused, never half-done."""
+        only(query)
+        api, now = self.api, self.api.now()
+        f = check(CHANGE, body)
+        sub = api.subscription(subscription_id)
+        if sub["state"] not in ("active", "canceled"):
+            raise unprocessable("Only active or canceled subscriptions can be changed",
+                                "subscription_id")  # fmt: skip
+        if f.get("timeframe", "now") != "now":
+            raise validation("timeframe", "only now is implemented by the stand-in")
+        plan = api.store.data["plan"][sub["_plan"]]
+        if f.get("plan_id") or f.get("plan_code"):
+            plan = api.plan(f["plan_id"] if f.get("plan_id") else "code-" + f["plan_code"])
+        changed = plan["id"] != sub["_plan"]
+        if changed and sub["_add_ons"]:
+            raise validation("add_ons", "a plan change with add-ons is not implemented")
+        price = next((c for c in plan["currencies"] if c["currency"] == sub["currency"]), None)
+        if price is None:
+            raise validation("plan_code", f"has no price in {sub['currency']}")
+        unit = f.get("unit_amount")
+        if unit is None:
+            unit = price["unit_amount"] if changed else sub["unit_amount"]
+        quantity = sub["quantity"] if f.get("quantity") is None else f["quantity"]
+        if quantity < 0:
+            raise validation("quantity", "must be greater than or equal to 0")
+        sub.update(_plan=plan["id"], unit_amount=unit, quantity=quantity)
+        api.billing.refresh_totals(sub)
+        api.store.touch(sub, now)
+        return {"id": api.store.new_id(), "object": "subscription_change",
+                "subscription_id": sub["id"], "activated": True, "activate_at": iso(now),
+                "plan": api.render.plan_mini(plan), "unit_amount": unit, "quantity": quantity,
+                "add_ons": [], "created_at": iso(now), "updated_at": iso(now),
+                "deleted_at": None}  # fmt: skip

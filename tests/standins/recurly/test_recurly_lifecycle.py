@@ -207,3 +207,21 @@ def test_coupons_discount_invoices_by_duration(standin, client, plan) -> None:
     reds = client.list_account_coupon_redemptions("code-c").items()
     states = {r.coupon.code: r.state for r in reds}
     assert states == {"once": "inactive", "tenoff": "inactive"}
+
+
+def test_a_change_now_swaps_plan_and_quantity_and_keeps_the_period(client, subscribe) -> None:
+    sub = subscribe()
+    client.create_plan({"code": "pro", "name": "Pro", "interval_unit": "months",
+                        "interval_length": 1,
+                        "currencies": [{"currency": "USD", "unit_amount": 50.0}]})  # fmt: skip
+    change = client.create_subscription_change(sub.id, {"plan_code": "pro", "quantity": 3})
+    assert change.activated and change.plan.code == "pro" and change.quantity == 3
+    after = client.get_subscription(sub.id)
+    assert (after.plan.code, after.unit_amount, after.quantity) == ("pro", 50.0, 3)
+    assert after.subtotal == 150.0
+    assert after.current_period_ends_at == sub.current_period_ends_at
+    with pytest.raises(recurly.errors.ValidationError):
+        client.create_subscription_change(sub.id, {"quantity": 1, "timeframe": "renewal"})
+    client.terminate_subscription(sub.id)
+    with pytest.raises(recurly.ApiError):
+        client.create_subscription_change(sub.id, {"quantity": 1})
