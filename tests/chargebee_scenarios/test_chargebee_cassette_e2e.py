@@ -50,8 +50,8 @@ CB_BASE = "http://chargebee.replay.invalid/api/v2"
 # The stand-in's first customer id, the same in every cassette (a fresh stand-in per scenario).
 # It anchors each scenario's catalog ids (``Shop`` tags), so it is part of every item name.
 CUSTOMER = "2yW4Acq9GFz6Y1t9E"
-# Subscription ids as the stand-in made them: the first object of its second id sequence, and
-# so on; which one a scenario's subscription got depends on what it created before.
+# Subscription ids as recorded (the stand-in's ids follow from what a scenario created before
+# the subscription, so several scenarios share them); each names one Subscription__c record.
 SUB_A = "afU1zT0YQOaNF03vp"
 SUB_B = "fu4G7FgtJsThJv07I"
 SUB_C = "UuT3em6KopZ9jZICf"
