@@ -57,3 +57,4 @@ cassettes: $(VENV)/.dev-installed
 SIZE ?= 10000
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.bench_cycle --accounts $(SIZE)
+	$(BIN)/python -m tests.bench_providers --customers $(SIZE)

@@ -190,6 +190,9 @@ def subscription(sub: Mapping[str, Any], catalog: Catalog) -> Subscription:
         cancel_at=_ts(sub.get("cancelled_at") or sub.get("current_term_end"))
         if scheduled
         else None,
+        # non_renewing at the term's end is Stripe's cancel_at_period_end.
+        cancel_at_period_end=scheduled
+        and sub.get("cancelled_at") in (None, sub.get("current_term_end")),
         canceled_at=_ts(sub.get("cancel_schedule_created_at") or sub.get("cancelled_at"))
         if scheduled or ended
         else None,

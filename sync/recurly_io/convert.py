@@ -226,6 +226,10 @@ def subscription(
         items=tuple(_lines(sub, catalog)),
         discounts=tuple(c for c in coupons if c is not None),
         cancel_at=ends if status == "canceled" else None,
+        # Canceled in Recurly ends with the period (``expires_at`` is its end), as Stripe's
+        # cancel_at_period_end: Cancel_At_Period_End__c reads the same for both.
+        cancel_at_period_end=status == "canceled"
+        and sub.get("expires_at") in (None, sub.get("current_period_ends_at")),
         canceled_at=_ts(sub.get("canceled_at")),
         ended_at=_ts(sub.get("expires_at")) if state == "ended" else None,
         trial_end=_ts(sub.get("trial_ends_at")),

@@ -89,7 +89,8 @@ class Sub:
     ended_at: str | None = None
     trial_end: str | None = None
     started: str = T0
-    # Chargebee has no such flag (a scheduled end is non_renewing with a date): always False.
+    # Chargebee has no such flag: non_renewing to the term's end reads as Stripe's
+    # cancel_at_period_end (True), everything else False.
     cancel_at_period_end: bool = False
 
 
@@ -193,7 +194,8 @@ EXPECTED: dict[str, dict[str, tuple[Acct, list[Sub]]]] = {
         "cancels at term end": (
             Acct("Canceling", ENDING_BASIC, 20.0, "USD", None),
             [Sub(SUB_A, "non_renewing", ENDING_BASIC, 20.0, 20.0, "USD", "month", 1,
-                 "2026-12-26", cancel_at="2026-12-26", canceled_at=T0)]),
+                 "2026-12-26", cancel_at="2026-12-26", canceled_at=T0,
+                 cancel_at_period_end=True)]),
         # Past the term end: cancelled, ended on 2026-12-26; no longer scheduled, so no
         # Cancel_At__c. Canceled_At__c still says when the cancellation was asked for.
         "term over: cancelled": (

@@ -202,10 +202,9 @@ def account_fields(a: dict[str, Any]) -> Acct:
 
 def subscription_fields(r: dict[str, Any]) -> Sub:
     assert r["Name"] == r["Plan__c"], r["Name"]  # every plan here is under 80 characters
-    # Cancel_At_Period_End__c stays false even for a canceled subscription that ends with its
-    # period: the Recurly converter never sets cancel_at_period_end (only cancel_at), so
-    # Canceling comes from Cancel_At__c alone. Recorded as found, not changed here.
-    assert r["Cancel_At_Period_End__c"] is False, r
+    # Canceled in Recurly ends with its period (expires_at = the period end): the same
+    # Cancel_At_Period_End__c as a Stripe subscription set to cancel at its period end.
+    assert r["Cancel_At_Period_End__c"] is (r["Status__c"] == "canceled"), r
     return Sub(r["Status__c"], r["Plan__c"], r["MRR__c"], r["Currency__c"], r["Quantity__c"],
                r["Current_Period_End__c"], r["Cancel_At__c"], r["Canceled_At__c"],
                r["Ended_At__c"], r["Trial_End__c"], r["Started_At__c"],
