@@ -269,6 +269,9 @@ class SalesforceConnection:
             instance_url=token.instance_url,
             session=self.http,
             version=settings.salesforce_api_version,
+            # Plain dicts, not OrderedDicts: a full cycle holds every Account and
+            # Subscription__c row at once, and they were the largest thing it held.
+            object_pairs_hook=dict,
         )
         self.http.connection = self
 

@@ -39,7 +39,7 @@ from ..model import (
 )
 from ..retry import backoff_call
 from . import errors
-from .convert import coupon_ids, dec, ts
+from .convert import coupon_ids, dec, slim, ts
 from .customers import LISTING_CUTOFF, keep_listing
 from .events import EVENT_TYPES, hints
 from .pacing import Pacer
@@ -124,15 +124,12 @@ class StripeSource:
             for sub in self._list("subscriptions", {"status": "all", "expand": EXPAND}):
                 listed += 1  # noqa: SIM113
                 if sub["customer"] in wanted:
-                    raw[sub["customer"]].append(sub)
+                    raw[sub["customer"]].append(slim(sub))
         else:
             for cid in ids:
                 try:
-                    raw[cid] = list(
-                        self._list(
-                            "subscriptions", {"customer": cid, "status": "all", "expand": EXPAND}
-                        )
-                    )
+                    params = {"customer": cid, "status": "all", "expand": EXPAND}
+                    raw[cid] = [slim(s) for s in self._list("subscriptions", params)]
                 except SkipRecord as exc:
                     # Stripe refuses to list for an id it rejects (400): that Account's problem.
                     if exc.code == "resource_missing":
@@ -153,7 +150,7 @@ class StripeSource:
                     # In test mode account-wide lists leave out subscriptions on test
                     # clocks: ask for this customer's own.
                     params = {"customer": cid, "status": "all", "expand": EXPAND}
-                    raw[cid] = list(self._list("subscriptions", params))
+                    raw[cid] = [slim(s) for s in self._list("subscriptions", params)]
         self._load_catalog(raw)
         for cid in ids:
             if cid in missing or cid in refused:

@@ -1,4 +1,5 @@
-"""100,000 Accounts: seeding, query-all paging and 200-record upserts stay fast."""
+"""100,000 Accounts: seeding, query-all paging and 200-record upserts at benchmark scale. How
+fast is printed (and measured by `make bench`), never asserted: timed tests flake."""
 
 from __future__ import annotations
 
@@ -42,4 +43,3 @@ def test_100k_accounts_query_all_and_collections_upsert(billing, sf) -> None:
     print(f"\nseed {N}: {seeded:.2f}s; query all: {query_all:.2f}s; "
           f"200-record upsert: {per_upsert * 1000:.0f} ms; indexed point query: "
           f"{point * 1000:.1f} ms")
-    assert query_all < 15 and per_upsert < 1.0 and point < 0.5

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 import stripe
@@ -65,31 +63,22 @@ def test_seeding_without_events_adds_none(standin, client) -> None:
 
 
 @pytest.mark.slow
-def test_seeding_10k_with_events_stays_cheap() -> None:
-    timings = {}
-    for events in (False, True):
-        with StripeStandIn(api_key="sk_test_fake_seed") as standin:
-            standin.set_time(T0)
-            start = time.perf_counter()
-            standin.seed_bulk(customers=10_000, subscriptions=12_000, events=events,
-                              span_days=29)  # fmt: skip
-            timings[events] = time.perf_counter() - start
-            if not events:
-                continue
-            session = requests.Session()
-            session.headers["Authorization"] = f"Bearer {standin.api_key}"
-            seen, params = 0, {"limit": 100, "type": "customer.subscription.created"}
-            start = time.perf_counter()
-            while True:
-                page = session.get(standin.base_url + "/v1/events", params=params,
-                                   timeout=10).json()  # fmt: skip
-                seen += len(page["data"])
-                if not page["has_more"]:
-                    break
-                params["starting_after"] = page["data"][-1]["id"]
-            list_s = time.perf_counter() - start
-            assert seen == 12_000
-    print(f"\nseed 10k/12k: {timings[False]:.2f}s, with 22k events {timings[True]:.2f}s; "
-          f"120 pages of subscription events {list_s:.2f}s")
-    # The events cost less than the objects themselves (no rendering until read).
-    assert timings[True] - timings[False] < timings[False]
+def test_seeding_10k_with_events_lists_every_creation_event() -> None:
+    # How long seeding takes is the benchmark's business (timed tests flake on a busy CI
+    # machine); what must hold is that the seeded events are all there, paged as Stripe does.
+    with StripeStandIn(api_key="sk_test_fake_seed") as standin:
+        standin.set_time(T0)
+        standin.seed_bulk(customers=10_000, subscriptions=12_000, events=True, span_days=29)
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {standin.api_key}"
+        seen, pages = 0, 0
+        params: dict = {"limit": 100, "type": "customer.subscription.created"}
+        while True:
+            page = session.get(standin.base_url + "/v1/events", params=params,
+                               timeout=10).json()  # fmt: skip
+            seen, pages = seen + len(page["data"]), pages + 1
+            if not page["has_more"]:
+                break
+            params["starting_after"] = page["data"][-1]["id"]
+        session.close()
+    assert (seen, pages) == (12_000, 120)
