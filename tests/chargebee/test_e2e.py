@@ -12,49 +12,32 @@ import chargebee
 import pytest
 
 from scheduler.cli import main
+from tests.provider_world import deployed_salesforce, link, subscriptions, writes
 
 from .conftest import DAY
 
 
 @pytest.fixture
 def world(tmp_path, standin, monkeypatch):
-    from scheduler.clients import build_salesforce
-    from scheduler.settings import load_settings
-    from standins.env import stand_in_environment
-    from standins.salesforce import SalesforceStandIn
-    from sync.salesforce_io import deploy
-
     monkeypatch.setattr(chargebee.Chargebee, "verify_ca_certs", True)
     # The engine's clock is the wall clock: events must happen "now" for the incremental
     # cycle's cursor (set by the full reconcile) to see them.
     standin.set_time(int(time.time()))
-    sf = SalesforceStandIn(tmp_path / "sf")
-    sf.start()
-    env = stand_in_environment(None, sf, tmp_path / "state.db") | {
+    with deployed_salesforce(tmp_path, {
         "BILLING_PROVIDER": "chargebee",
         "CHARGEBEE_SITE": standin.site,
         "CHARGEBEE_API_KEY": standin.api_key,
         "CHARGEBEE_API_BASE": standin.api_base,
-    }
-    conn = build_salesforce(load_settings(env))
-    assert deploy(conn.sf, username=sf.username, poll_interval=0.01).ok
-    try:
-        yield sf, env
-    finally:
-        sf.stop()
+    }) as world:
+        yield world
 
 
 def _link(sf, name: str, cid: str) -> str:
-    return sf.org.insert("Account", {"Name": name, "Chargebee_Customer_Id__c": cid})
-
-
-def _writes(sf) -> int:
-    return sum(n for k, n in sf.counters.items()
-               if k.startswith(("PATCH", "POST composite", "POST sobjects")))
+    return link(sf, "chargebee", name, cid)
 
 
 def _subs(sf) -> dict[str, dict[str, Any]]:
-    return {r["Chargebee_Subscription_Id__c"]: r for r in sf.org.all("Subscription__c")}
+    return subscriptions(sf, "chargebee")
 
 
 def test_chargebee_customers_reach_their_accounts_and_an_idle_tick_costs_little(
@@ -108,7 +91,7 @@ def test_chargebee_customers_reach_their_accounts_and_an_idle_tick_costs_little(
 
     sf.reset_counters()
     assert main(["sync"], environ=env) == 0  # the same failures, nothing new
-    assert _writes(sf) == 0
+    assert writes(sf) == 0
 
     # The first tick re-reads what the set-up's events touched (a manual `sync` does not mark
     # events processed; the daemon's reconciles do); the next one is idle.
@@ -118,7 +101,7 @@ def test_chargebee_customers_reach_their_accounts_and_an_idle_tick_costs_little(
     assert main(["sync", "--incremental"], environ=env) == 0
     billing_calls = sum(standin.counters.values())
     sf_calls = sum(sf.counters.values())
-    assert billing_calls == 1 and _writes(sf) == 0, standin.counters
+    assert billing_calls == 1 and writes(sf) == 0, standin.counters
     assert billing_calls + sf_calls <= 4, (standin.counters, sf.counters)
 
     # A change in Chargebee reaches Salesforce on the next tick, through its event.

@@ -11,47 +11,30 @@ from typing import Any
 import pytest
 
 from scheduler.cli import main
+from tests.provider_world import deployed_salesforce, link, subscriptions, writes
 
 from .conftest import DAY, KEY
 
 
 @pytest.fixture
 def world(tmp_path, standin):
-    from scheduler.clients import build_salesforce
-    from scheduler.settings import load_settings
-    from standins.env import stand_in_environment
-    from standins.salesforce import SalesforceStandIn
-    from sync.salesforce_io import deploy
-
     # The engine's clock is the wall clock: the stand-in's records must be updated "now"
     # for the incremental cycle's cursor to see them.
     standin.set_time(int(time.time()))
-    sf = SalesforceStandIn(tmp_path / "sf")
-    sf.start()
-    env = stand_in_environment(None, sf, tmp_path / "state.db") | {
+    with deployed_salesforce(tmp_path, {
         "BILLING_PROVIDER": "recurly",
         "RECURLY_API_KEY": KEY,
         "RECURLY_API_BASE": standin.base_url,
-    }
-    conn = build_salesforce(load_settings(env))
-    assert deploy(conn.sf, username=sf.username, poll_interval=0.01).ok
-    try:
-        yield sf, env
-    finally:
-        sf.stop()
+    }) as world:
+        yield world
 
 
-def _link(sf, name: str, code: str) -> str:
-    return sf.org.insert("Account", {"Name": name, "Recurly_Account_Code__c": code})
-
-
-def _writes(sf) -> int:
-    return sum(n for k, n in sf.counters.items()
-               if k.startswith(("PATCH", "POST composite", "POST sobjects")))
+def _link(sf, name: str, cid: str) -> str:
+    return link(sf, "recurly", name, cid)
 
 
 def _subs(sf) -> dict[str, dict[str, Any]]:
-    return {r["Recurly_Subscription_Id__c"]: r for r in sf.org.all("Subscription__c")}
+    return subscriptions(sf, "recurly")
 
 
 def _iso(ts: int) -> str:
@@ -109,7 +92,7 @@ def test_recurly_accounts_reach_salesforce_canceled_is_canceling_not_churned(
 
     sf.reset_counters()
     assert main(["sync"], environ=env) == 0
-    assert _writes(sf) == 0
+    assert writes(sf) == 0
 
     # The first tick re-reads what the set-up touched (a manual `sync` marks nothing
     # processed); the next one is idle.
@@ -117,7 +100,7 @@ def test_recurly_accounts_reach_salesforce_canceled_is_canceling_not_churned(
     sf.reset_counters()
     standin.reset_counters()
     assert main(["sync", "--incremental"], environ=env) == 0
-    assert _writes(sf) == 0
+    assert writes(sf) == 0
     # 2 Recurly lists + 2 SOQL reads; the CLI's own token request is not a tick's (the
     # daemon keeps its session).
     assert standin.counters == {"GET /subscriptions": 1, "GET /invoices": 1}
