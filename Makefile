@@ -33,7 +33,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest --cov --cov-report=term
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --cov --cov-report=term
 
 # `make demo PROVIDER=chargebee` (or recurly) tells the same story in that billing system.
 demo: $(VENV)/.installed
