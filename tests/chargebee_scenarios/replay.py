@@ -14,12 +14,11 @@ from urllib.parse import urlsplit, urlunsplit
 import vcr
 from vcr.request import Request
 
-from tests.stripe_scenarios.replay import RecordedAgainst
+from tests.stripe_scenarios.replay import SERIALIZER, cassette_vcr
 
 __all__ = ["CASSETTES", "SERIALIZER", "cassette_path", "make_vcr", "replay_vcr", "scrub"]
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "chargebee"
-SERIALIZER = "billing_sync_yaml"
 FILTERED_HEADERS = ["Authorization", "chargebee-idempotency-key", "User-Agent",
                     "Lang-Version", "OS-Version", "X-CB-Retry-Attempt"]  # fmt: skip
 HOST = "site.chargebee.invalid"
@@ -52,17 +51,13 @@ def _response(response: dict[str, Any]) -> dict[str, Any]:
 
 
 def make_vcr(record_mode: str, info: dict[str, str] | None = None) -> vcr.VCR:
-    recorder = vcr.VCR(
-        record_mode=record_mode,
-        match_on=["method", "path", "query"],  # host and port differ per run
+    return cassette_vcr(
+        record_mode,
+        info,
         filter_headers=FILTERED_HEADERS,
         before_record_request=_request,
         before_record_response=_response,
-        decode_compressed_response=True,
     )
-    recorder.register_serializer(SERIALIZER, RecordedAgainst(info))
-    recorder.serializer = SERIALIZER
-    return recorder
 
 
 def replay_vcr() -> vcr.VCR:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,14 @@ import vcr
 import yaml
 from vcr.serializers import yamlserializer
 
-__all__ = ["CASSETTES", "SERIALIZER", "RecordedAgainst", "cassette_path", "replay_vcr"]
+__all__ = [
+    "CASSETTES",
+    "SERIALIZER",
+    "RecordedAgainst",
+    "cassette_path",
+    "cassette_vcr",
+    "replay_vcr",
+]
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "stripe"
 SERIALIZER = "billing_sync_yaml"
@@ -42,17 +50,37 @@ def _drop_echoed_keys(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
-def make_vcr(record_mode: str, info: dict[str, str] | None = None) -> vcr.VCR:
+def cassette_vcr(
+    record_mode: str,
+    info: dict[str, str] | None,
+    *,
+    filter_headers: list[str],
+    before_record_response: Callable[[dict[str, Any]], dict[str, Any]],
+    before_record_request: Callable[[Any], Any] | None = None,
+) -> vcr.VCR:
+    """The recorder every provider's cassettes share: matched on method, path and query (hosts
+    and ports differ per run; bodies may hold keys), written with the ``recorded_against``
+    header. Each provider passes its own filters."""
     recorder = vcr.VCR(
         record_mode=record_mode,
-        match_on=["method", "path", "query"],  # host and port differ per run; bodies hold keys
-        filter_headers=FILTERED_HEADERS,
-        before_record_response=_drop_echoed_keys,
+        match_on=["method", "path", "query"],
+        filter_headers=filter_headers,
+        before_record_response=before_record_response,
         decode_compressed_response=True,
+        **({"before_record_request": before_record_request} if before_record_request else {}),
     )
     recorder.register_serializer(SERIALIZER, RecordedAgainst(info))
     recorder.serializer = SERIALIZER
     return recorder
+
+
+def make_vcr(record_mode: str, info: dict[str, str] | None = None) -> vcr.VCR:
+    return cassette_vcr(
+        record_mode,
+        info,
+        filter_headers=FILTERED_HEADERS,
+        before_record_response=_drop_echoed_keys,
+    )
 
 
 def replay_vcr() -> vcr.VCR:
