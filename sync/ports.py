@@ -8,7 +8,7 @@ adapters against the stand-ins.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -24,6 +24,9 @@ class BillingSource(Protocol):
     """Reads provider-neutral billing state for customer ids."""
 
     provider: str
+    # True when the source keeps one listing of the billing account for a whole cycle, so a
+    # reconcile may ask for its customers a slice at a time at no extra calls.
+    keeps_listing: bool
 
     def begin_cycle(self) -> None:
         """A new cycle starts: drop what was cached for the last one (the catalog)."""
@@ -34,10 +37,16 @@ class BillingSource(Protocol):
         ...
 
     def fetch(
-        self, customer_ids: Collection[str], *, expected_subscriptions: int | None = None
+        self,
+        customer_ids: Collection[str],
+        *,
+        expected_subscriptions: int | None = None,
+        population: int | None = None,
     ) -> BillingSnapshot:
         """``expected_subscriptions``: the account-wide total the last full listing saw,
-        which tells the source whether listing everything is cheaper than asking each."""
+        which tells the source whether listing everything is cheaper than asking each.
+        ``population``: the customers of the whole cycle when they come in slices (a source
+        that ``keeps_listing`` chooses for all of them, and lists at most once)."""
         ...
 
 
@@ -74,6 +83,16 @@ class CrmGateway(Protocol):
     def read_open_errors(self) -> list[Row]: ...
 
     def read_accounts_for(self, customer_ids: Iterable[str]) -> list[Row]: ...
+
+    def stream_accounts(self) -> Iterator[Row]:
+        """Every linked Account, in Id order, read a page at a time."""
+        ...
+
+    def stream_subscriptions(self) -> Iterator[Row]:
+        """This provider's Subscription__c rows in their Account's Id order."""
+        ...
+
+    def count_linked(self) -> int: ...
 
     def read_changed_accounts(self, since: datetime) -> list[Row]: ...
 

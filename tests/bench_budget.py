@@ -19,11 +19,15 @@ STRIPE_PAGE = 100  # Stripe lists: at most 100 objects a page
 SOQL_PAGE = 2000  # SOQL: 2000 rows a page
 COLLECTION = 200  # sObject Collections: 200 records a call
 IDS_PER_QUERY = 500  # the engine's IN (...) chunk for the incremental reads
-# The engine switches an object's writes to one Bulk API 2.0 job above this many records
-# (sync.cycle.BULK_THRESHOLD, a design constant): create, upload, close, one poll (the
-# stand-in runs the job when it is read), three result lists.
+# The engine switches an object's writes to Bulk API 2.0 jobs above this many records
+# (sync.writer.BULK_THRESHOLD, a design constant), a job of at least this many each time that
+# many wait: create, upload, close, one poll (the stand-in runs the job when it is read),
+# three result lists.
 BULK_THRESHOLD = 20_000
 BULK_JOB_CALLS = 7
+# A full reconcile reads Accounts in slices of this many (sync.cycle.SLICE); with more than
+# one slice, one COUNT() of the linked Accounts chooses the Stripe strategy for all of them.
+SLICE = 5_000
 
 
 def pages(n: int, size: int, *, at_least: int = 1) -> int:
@@ -33,7 +37,7 @@ def pages(n: int, size: int, *, at_least: int = 1) -> int:
 
 def writes(records: int) -> int:
     if records > BULK_THRESHOLD:
-        return BULK_JOB_CALLS
+        return BULK_JOB_CALLS * math.ceil(records / BULK_THRESHOLD)
     return math.ceil(records / COLLECTION)
 
 
@@ -93,6 +97,8 @@ def full_budget(facts: DataFacts, *, first: bool, change: Change | None = None) 
          pages(facts.sf_subscriptions, SOQL_PAGE)),
         (f"SOQL open Sync_Error__c pages ceil({facts.open_errors}/2000), at least 1",
          pages(facts.open_errors, SOQL_PAGE)),
+        (f"SOQL COUNT() of linked Accounts when {facts.accounts} > a slice of {SLICE}",
+         int(facts.accounts >= SLICE)),
     ]  # fmt: skip
     if first:
         sf += [

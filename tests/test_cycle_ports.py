@@ -5,7 +5,7 @@ attempts in a row)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,11 +27,13 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 class FakeSource:
     provider = "stripe"
+    keeps_listing = True  # asked for a slice at a time like StripeSource
 
     def __init__(self, customers: dict[str, Customer]):
         self.customers = customers
         self.raise_on_fetch: Exception | None = None
         self.cycles = 0
+        self.fetched: list[list[str]] = []
 
     def begin_cycle(self) -> None:
         self.cycles += 1
@@ -40,7 +42,9 @@ class FakeSource:
         return ChangeFeed((), 1, "2026-10-28.endive")
 
     def fetch(self, customer_ids: Collection[str], *,
-              expected_subscriptions: int | None = None) -> BillingSnapshot:
+              expected_subscriptions: int | None = None,
+              population: int | None = None) -> BillingSnapshot:
+        self.fetched.append(sorted(customer_ids))
         if self.raise_on_fetch is not None:
             raise self.raise_on_fetch
         found = {c: self.customers[c] for c in customer_ids if c in self.customers}
@@ -76,6 +80,20 @@ class FakeGateway:
     def read_accounts(self, account_id: str | None = None) -> list[dict[str, Any]]:
         self.calls["query"] += 1
         return [dict(a) for a in self.accounts.values()]
+
+    def stream_accounts(self) -> Iterator[dict[str, Any]]:
+        self.calls["query"] += 1
+        linked = [a for a in self.accounts.values() if a.get("Stripe_Customer_Id__c")]
+        yield from (dict(a) for a in sorted(linked, key=lambda a: a["Id"]))
+
+    def stream_subscriptions(self) -> Iterator[dict[str, Any]]:
+        self.calls["query"] += 1
+        rows = [s for s in self.subs.values() if s.get("Account__c")]
+        yield from (dict(s) for s in sorted(rows, key=lambda s: (s["Account__c"], s.get("Stripe_Subscription_Id__c"))))
+
+    def count_linked(self) -> int:
+        self.calls["query"] += 1
+        return sum(1 for a in self.accounts.values() if a.get("Stripe_Customer_Id__c"))
 
     def read_subscriptions(self, customer_ids: Iterable[str] | None = None
                            ) -> list[dict[str, Any]]:

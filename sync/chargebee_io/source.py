@@ -59,6 +59,8 @@ class ChargebeeSource:
     """Reads billing state for a set of Chargebee customer ids."""
 
     provider = "chargebee"
+    # Each fetch lists afresh: a reconcile asks for all of its customers at once.
+    keeps_listing = False
 
     def __init__(
         self,
@@ -91,7 +93,11 @@ class ChargebeeSource:
         return ChangeFeed(found, sum(self._calls.values()), API_VERSION)
 
     def fetch(
-        self, customer_ids: Collection[str], *, expected_subscriptions: int | None = None
+        self,
+        customer_ids: Collection[str],
+        *,
+        expected_subscriptions: int | None = None,
+        population: int | None = None,
     ) -> BillingSnapshot:
         ids = sorted(set(customer_ids))
         if not ids:

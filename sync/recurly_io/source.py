@@ -88,6 +88,8 @@ class RecurlySource:
     """Reads billing state for a set of Recurly account codes."""
 
     provider = "recurly"
+    # Each fetch lists afresh: a reconcile asks for all of its customers at once.
+    keeps_listing = False
 
     def __init__(
         self,
@@ -118,7 +120,11 @@ class RecurlySource:
         return ChangeFeed(found, sum(self._calls.values()), API_VERSION)
 
     def fetch(
-        self, customer_ids: Collection[str], *, expected_subscriptions: int | None = None
+        self,
+        customer_ids: Collection[str],
+        *,
+        expected_subscriptions: int | None = None,
+        population: int | None = None,
     ) -> BillingSnapshot:
         ids = sorted(set(customer_ids))
         if not ids:

@@ -74,6 +74,30 @@ class SalesforceGateway:
             soql = f"SELECT {fields} FROM Account WHERE {self._link} != null ORDER BY Id"
         return list(self._query(soql))
 
+    def stream_accounts(self) -> Iterator[Row]:
+        """Every linked Account in Id order, one page (2,000) at a time as the caller asks:
+        a full reconcile holds a slice of the org, never all of it."""
+        return self._query(
+            f"SELECT {self._account_fields} FROM Account WHERE {self._link} != null ORDER BY Id"
+        )
+
+    def count_linked(self) -> int:
+        """How many Accounts carry a link: one ``COUNT()`` query."""
+        soql = f"SELECT COUNT() FROM Account WHERE {self._link} != null"
+        answer = self._call("query", lambda: self.sf.query(soql))
+        return int(answer.get("totalSize") or 0)
+
+    def stream_subscriptions(self) -> Iterator[Row]:
+        """This provider's Subscription__c records in the order of their Account's Id (the
+        order of ``stream_accounts``), so each slice of Accounts takes the next rows."""
+        sub = schema.SUBSCRIPTION
+        fields = _soql_fields(sub.name, ["Id", "Name", "Account__c"])
+        key = self.system.subscription_key
+        return self._query(
+            f"SELECT {fields} FROM {sub.name} WHERE {key} != null AND Account__c != null "
+            "ORDER BY Account__c, Id"
+        )
+
     def read_accounts_for(self, customer_ids: Iterable[str]) -> list[Row]:
         """The Accounts linked to these customers (an incremental cycle's dirty set)."""
         return self._in_chunks(

@@ -13,7 +13,10 @@ for): whatever the listing did not find is retrieved, which tells those cases ap
 
 from __future__ import annotations
 
-__all__ = ["LISTING_CUTOFF", "keep_listing"]
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = ["LISTING_CUTOFF", "find_listed", "keep_listing"]
 
 # Up to this many customers are retrieved one by one without trying the listing: the listing's
 # two pages of slack would be a tenth or more of the cost.
@@ -30,3 +33,31 @@ def keep_listing(pages: int, found: int, wanted: int) -> bool:
     most two pages more than retrieving it.
     """
     return found < wanted and pages <= found + 1
+
+
+def find_listed(
+    pages: Iterator[list[dict[str, Any]]],
+    todo: set[str],
+    found: dict[str, dict[str, Any] | None],
+    *,
+    weight: float = 1.0,
+    keep: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> int:
+    """Read customer listing ``pages`` into ``found`` (the ids of ``todo`` they hold) while
+    ``keep_listing`` says a page is worth it; returns the customers the pages held.
+
+    ``weight``: how many finds in the whole cycle each find here stands for, when the pages
+    are kept (``keep``) for the slices of Accounts after this one."""
+    read = listed = 0
+    while len(found) < len(todo) and keep_listing(
+        read, round(len(found) * weight), round(len(todo) * weight)
+    ):
+        data = next(pages, [])
+        if not data:
+            break
+        read += 1
+        listed += len(data)
+        if keep is not None:
+            keep(data)
+        found.update((obj["id"], obj) for obj in data if obj["id"] in todo)
+    return listed

@@ -15,7 +15,6 @@ through stripe-python's services and StripeObjects, kept to compare the two.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -40,41 +39,29 @@ from ..model import (
 from ..retry import backoff_call
 from . import errors
 from .convert import coupon_ids, dec, slim, ts
-from .customers import LISTING_CUTOFF, keep_listing
+from .customers import LISTING_CUTOFF, find_listed
 from .events import EVENT_TYPES, hints
+from .listing import CycleListing
 from .pacing import Pacer
 from .raw import RawReader
+from .strategy import PAGE, choose_strategy
 
 __all__ = ["StripeSource", "choose_strategy"]
 
 log = logging.getLogger(__name__)
 
-PAGE = 100
 # Item discounts sit at depth 4 (data.items.data.discounts): the most Stripe allows, so
 # coupons behind them are fetched separately and cached.
 EXPAND = ["data.discounts", "data.items.data.discounts"]
 COUPON_RETRIEVE_LIMIT = 3
 
 
-# Without a known account-wide total, a few linked customers are cheaper asked one by one
-# than an account that might hold millions of subscriptions paged in full.
-UNKNOWN_TOTAL_CUTOFF = 20
-
-
-def choose_strategy(customers: int, expected_subscriptions: int | None) -> str:
-    """``"list_all"`` when paging through every subscription in the account costs fewer calls
-    than one listing per customer. ``expected_subscriptions`` is the account-wide total seen
-    by the last full listing, when there was one."""
-    if expected_subscriptions is None:
-        return "per_customer" if customers <= UNKNOWN_TOTAL_CUTOFF else "list_all"
-    pages = math.ceil(max(expected_subscriptions, 1) / PAGE)
-    return "list_all" if pages < customers else "per_customer"
-
-
 class StripeSource:
     """Reads billing state for a set of Stripe customer ids."""
 
     provider = "stripe"
+    # A sliced reconcile's listing is listed once and kept on disk (``Spill``) for the cycle.
+    keeps_listing = True
 
     def __init__(
         self,
@@ -93,11 +80,18 @@ class StripeSource:
         self._coupons: dict[str, dict[str, Any]] = {}
         self._tiers: dict[str, list[dict[str, Any]]] = {}
         self._customers_listed = 0
+        # One cycle's listings on disk, when its customers come in slices.
+        self._listing: CycleListing | None = None
+        self._asked = 0  # customers asked for so far this cycle
 
     # -- public ---------------------------------------------------------------------------
     def begin_cycle(self) -> None:
         """Forget the catalog: a long-running daemon must see a renamed product next cycle."""
         self._products, self._coupons, self._tiers = {}, {}, {}
+        if self._listing is not None:
+            self._listing.close()
+            self._listing = None
+        self._asked = 0
 
     def changes(self, since: datetime) -> ChangeFeed:
         """Events created at or after ``since``, as hints (ids only, never billing values)."""
@@ -107,18 +101,34 @@ class StripeSource:
         return ChangeFeed(found, sum(self._calls.values()), stripe.api_version)
 
     def fetch(
-        self, customer_ids: Iterable[str], *, expected_subscriptions: int | None = None
+        self,
+        customer_ids: Iterable[str],
+        *,
+        expected_subscriptions: int | None = None,
+        population: int | None = None,
     ) -> BillingSnapshot:
+        """``population``: the customers of the whole cycle, asked for in slices: the
+        strategy is chosen for all of them, and a full listing is made once per cycle, kept
+        on disk and read back a slice at a time."""
         ids = sorted(set(customer_ids))
         if not ids:
             return BillingSnapshot()
         self._calls = Counter()
-        strategy = choose_strategy(len(ids), expected_subscriptions)
+        sliced = population is not None and population > len(ids)
+        # A customer-listing page kept for later slices serves them too: each customer of
+        # this slice stands for this many of those the cycle has still to ask for.
+        weight = max(1.0, ((population or 0) - self._asked) / len(ids)) if sliced else None
+        self._asked += len(ids)
+        strategy = choose_strategy(max(len(ids), population or 0), expected_subscriptions)
         wanted = set(ids)
         raw: dict[str, list[dict[str, Any]]] = {cid: [] for cid in ids}
         refused: dict[str, str] = {}
         missing: set[str] = set()
-        if strategy == "list_all":
+        if strategy == "list_all" and sliced:
+            listing = self._cycle_listing()
+            raw.update(listing.subscriptions(ids))
+            listed = listing.subscriptions_listed
+        elif strategy == "list_all":
             listed = 0
             # Counted as they stream past: most of the account's subscriptions are not kept.
             for sub in self._list("subscriptions", {"status": "all", "expand": EXPAND}):
@@ -140,7 +150,7 @@ class StripeSource:
 
         customers: dict[str, Customer] = {}
         bare = [c for c in ids if not raw[c] and c not in missing and c not in refused]
-        retrieved = self._find_customers(bare)
+        retrieved = self._find_customers(bare, weight=weight)
         if strategy == "list_all":
             for cid in bare:
                 if cid in retrieved:
@@ -221,23 +231,30 @@ class StripeSource:
                 return
             cursor = data[-1]["id"]
 
-    def _find_customers(self, wanted: list[str]) -> dict[str, dict[str, Any] | None]:
+    def _find_customers(
+        self, wanted: list[str], *, weight: float | None = None
+    ) -> dict[str, dict[str, Any] | None]:
         """Of ``wanted`` (customers with no subscription), those the customer listing finds,
         while listing is the cheaper way (``customers.keep_listing``); the caller retrieves
-        the rest. A few are not worth a listing: none is found that way."""
+        the rest. A few are not worth a listing: none is found that way.
+
+        Sliced (``weight``), the listing goes on where the last slice left it, its pages kept
+        on disk: no page is read twice in a cycle."""
         self._customers_listed = 0
         if len(wanted) <= LISTING_CUTOFF:
             return {}
         todo = set(wanted)
+        if weight is not None:
+            kept, self._customers_listed = self._cycle_listing().find_customers(todo, weight)
+            return kept
         found: dict[str, dict[str, Any] | None] = {}
-        for pages, data in enumerate(self._pages("customers", {}), start=1):
-            self._customers_listed += len(data)
-            for obj in data:
-                if obj["id"] in todo:
-                    found[obj["id"]] = obj
-            if not keep_listing(pages, len(found), len(todo)):
-                break
+        self._customers_listed = find_listed(self._pages("customers", {}), todo, found)
         return found
+
+    def _cycle_listing(self) -> CycleListing:
+        if self._listing is None:
+            self._listing = CycleListing(self._pages, EXPAND)
+        return self._listing
 
     def _retrieve(
         self, resource: str, obj_id: str, params: dict[str, Any] | None = None
