@@ -89,7 +89,8 @@ class FakeGateway:
     def stream_subscriptions(self) -> Iterator[dict[str, Any]]:
         self.calls["query"] += 1
         rows = [s for s in self.subs.values() if s.get("Account__c")]
-        yield from (dict(s) for s in sorted(rows, key=lambda s: (s["Account__c"], s.get("Stripe_Subscription_Id__c"))))
+        rows.sort(key=lambda s: (s["Account__c"], s.get("Stripe_Subscription_Id__c")))
+        yield from (dict(s) for s in rows)
 
     def count_linked(self) -> int:
         self.calls["query"] += 1

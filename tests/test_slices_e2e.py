@@ -66,7 +66,7 @@ def seven(world):
 
 
 def test_slices_leave_salesforce_as_one_pass_does_and_list_stripe_once(seven):
-    world, ids = seven
+    world, _ids = seven
     world.stripe_standin.reset_counters()
     world.sf_standin.reset_counters()
     sliced = _run(world, slice_size=3, listed_total=6)
