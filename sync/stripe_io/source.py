@@ -39,7 +39,7 @@ from ..model import (
 )
 from ..retry import backoff_call
 from . import errors
-from .convert import coupon_ids, dec, slim, ts
+from .convert import Converted, coupon_ids, dec, slim, ts
 from .customers import LISTING_CUTOFF, keep_listing
 from .events import EVENT_TYPES, hints
 from .pacing import Pacer
@@ -92,12 +92,14 @@ class StripeSource:
         self._products: dict[str, dict[str, Any]] = {}
         self._coupons: dict[str, dict[str, Any]] = {}
         self._tiers: dict[str, list[dict[str, Any]]] = {}
+        self._converted = Converted()
         self._customers_listed = 0
 
     # -- public ---------------------------------------------------------------------------
     def begin_cycle(self) -> None:
         """Forget the catalog: a long-running daemon must see a renamed product next cycle."""
         self._products, self._coupons, self._tiers = {}, {}, {}
+        self._converted = Converted()
 
     def changes(self, since: datetime) -> ChangeFeed:
         """Events created at or after ``since``, as hints (ids only, never billing values)."""
@@ -333,14 +335,17 @@ class StripeSource:
         )
 
     def _price(self, price: dict[str, Any]) -> Price:
-        recurring = price.get("recurring") or {}
         product = price["product"]
         product_id = product if isinstance(product, str) else product["id"]
-        transform = price.get("transform_quantity") or {}
+        named = self._products.get(product_id)
         tiers = price.get("tiers")
-        if tiers is None:
-            tiers = self._tiers.get(price["id"], [])
-        return Price(
+        fetched = self._tiers.get(price["id"]) if tiers is None else None
+        made = self._converted.prices.get(price["id"])
+        if made is not None and made[1] is named and made[2] is fetched and made[0] == price:
+            return made[3]
+        recurring = price.get("recurring") or {}
+        transform = price.get("transform_quantity") or {}
+        value = Price(
             id=price["id"],
             currency=price["currency"],
             interval=recurring.get("interval", "month"),
@@ -354,29 +359,35 @@ class StripeSource:
                     unit_amount=dec(t.get("unit_amount_decimal", t.get("unit_amount"))),
                     flat_amount=dec(t.get("flat_amount_decimal", t.get("flat_amount"))),
                 )
-                for t in tiers
+                for t in (fetched or [] if tiers is None else tiers)
             ),
             usage_type=recurring.get("usage_type") or "licensed",
             transform_divide_by=transform.get("divide_by"),
             transform_round=transform.get("round"),
             product_id=product_id,
-            product_name=(self._products.get(product_id) or {}).get("name") or "",
+            product_name=(named or {}).get("name") or "",
             nickname=price.get("nickname"),
         )
+        self._converted.prices[price["id"]] = (price, named, fetched, value)
+        return value
 
     def _discounts(self, discounts: list[Any]) -> tuple[Coupon, ...]:
+        if not discounts:
+            return ()
         out = []
         for cid in coupon_ids(discounts):
             c = self._coupons.get(cid)
             if not c:
                 continue
-            out.append(
-                Coupon(
+            made = self._converted.coupons.get(cid)
+            if made is None or made[0] is not c:
+                coupon = Coupon(
                     id=c["id"],
                     duration=c.get("duration") or "once",
                     percent_off=dec(c.get("percent_off")),
                     amount_off=dec(c.get("amount_off")),
                     currency=c.get("currency"),
                 )
-            )
+                made = self._converted.coupons[cid] = (c, coupon)
+            out.append(made[1])
         return tuple(out)
