@@ -162,6 +162,8 @@ def join_within(names: Iterable[str], length: int, sep: str = ", ") -> str | Non
     names = list(names)
     if not names:
         return None
+    if len(names) == 1 and len(names[0]) <= length:
+        return names[0]
     for keep in range(len(names), 0, -1):
         left = len(names) - keep
         text = sep.join(names[:keep]) + (f" (+{left} more)" if left else "")
@@ -189,9 +191,14 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _value_order(subscriptions: Iterable[SubscriptionFacts]) -> list[SubscriptionFacts]:
+def _value_order(subscriptions: list[SubscriptionFacts]) -> list[SubscriptionFacts]:
     # Compare in major units so a yen plan does not outrank a dollar plan by 100x; name and id
     # break ties so the joined text is stable from cycle to cycle (no spurious writes).
+    if len(subscriptions) == 1:
+        # Nothing to order, but the value and name are asked for as the sort key would.
+        subscriptions[0].major()
+        subscriptions[0].name()
+        return subscriptions
     return sorted(subscriptions, key=lambda f: (-f.major(), f.name(), f.sub.id))
 
 
@@ -313,7 +320,9 @@ def _map_account(
         and not is_scheduled_to_end(f.sub)
         and (end := f.end()) is not None
     ]
-    fields["Renewal_Date__c"] = to_date(min(renewals, key=_utc)) if renewals else None
+    if len(renewals) > 1:
+        renewals = [min(renewals, key=_utc)]
+    fields["Renewal_Date__c"] = to_date(renewals[0]) if renewals else None
     record = DesiredRecord(
         sobject=ACCOUNT,
         key=customer_id,

@@ -204,6 +204,13 @@ _amounts: dict[tuple[int, int, str], tuple[Price, tuple[Coupon, ...], Decimal]] 
 
 def primary_item(subscription: Subscription) -> Item | None:
     """The most valuable licensed item (the first on a tie), else the first item."""
+    if len(subscription.items) == 1:
+        # Most subscriptions: nothing to rank. The amount is asked for all the same, so an
+        # item that cannot be valued fails here as it does among several.
+        only = subscription.items[0]
+        if only.price.usage_type != "metered":
+            item_monthly_amount(only, subscription.currency)
+        return only
     licensed = [i for i in subscription.items if i.price.usage_type != "metered"]
     if not licensed:
         return subscription.items[0] if subscription.items else None
@@ -221,10 +228,10 @@ def monthly_value(subscription: Subscription) -> Decimal:
     "most valuable first" for plan names (a trialing Enterprise plan outranks a Basic one).
     """
     currency = subscription.currency
-    subtotal = sum(
-        (item_monthly_amount(item, currency) for item in subscription.items), start=_ZERO
-    )
-    coupons = _forever(subscription.discounts)
+    subtotal = _ZERO  # added up in order, as sum(..., start=_ZERO) would
+    for item in subscription.items:
+        subtotal += item_monthly_amount(item, currency)
+    coupons = _forever(subscription.discounts) if subscription.discounts else None
     if not coupons or subtotal == _ZERO:
         return subtotal
     main = primary_item(subscription)
