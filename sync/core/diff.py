@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sync.core.mapping import DesiredRecord
@@ -105,11 +107,7 @@ def diff_record(desired: DesiredRecord, current: Mapping[str, Any] | None) -> Re
             desired.account_id,
             desired.customer_id,
         )
-    changed = {
-        name: (current.get(name), value)
-        for name, value in desired.fields.items()
-        if not same_value(value, current.get(name))
-    }
+    changed = _changed(desired.fields, current)
     if not changed:
         return None
     if desired.key_field is None and not current.get("Id"):
@@ -125,6 +123,41 @@ def diff_record(desired: DesiredRecord, current: Mapping[str, Any] | None) -> Re
         desired.account_id,
         desired.customer_id,
     )
+
+
+def _changed(fields: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The fields whose current value is not ``same_value`` as the desired one.
+
+    An unchanged cycle compares every field of every record and finds them all the same: the
+    common cases are settled here first, each only where ``same_value`` would say "same" too
+    (equal text, JSON null for None, a JSON number or ISO date equal to the desired value),
+    and anything else is left to ``same_value``.
+    """
+    changed: dict[str, tuple[Any, Any]] = {}
+    get = current.get
+    for name, value in fields.items():
+        old = get(name)
+        kind = type(value)
+        if kind is str and value:
+            if old == value:
+                continue
+        elif value is None:
+            if old is None:
+                continue
+        elif kind is type(old) and old == value:
+            continue
+        elif kind is date and type(old) is str:
+            if old == value.isoformat():
+                continue
+        elif (kind is Decimal or kind is int) and type(old) is float:
+            # What same_value parses a JSON number as: its shortest repr, exactly.
+            if Decimal(repr(old)) == value:
+                continue
+        elif kind is Decimal and type(old) is int and old == value:
+            continue
+        if not same_value(value, old):
+            changed[name] = (old, value)
+    return changed
 
 
 def diff_records(

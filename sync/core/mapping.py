@@ -41,15 +41,10 @@ from typing import Any
 from metadata import schema
 from metadata.billing_systems import STRIPE, BillingSystem
 from metadata.schema import Category
+from sync.core.facts import SubscriptionFacts, dedupe, plan_name
 from sync.core.failures import Failure
 from sync.core.money import to_major
-from sync.core.mrr import (
-    customer_mrr,
-    item_monthly_amount,
-    monthly_value,
-    primary_item,
-    subscription_mrr,
-)
+from sync.core.mrr import customer_mrr, rollup_mrr
 from sync.core.mrr_check import mrr_mismatch
 from sync.core.status import UnknownStatus, account_status, is_live, is_scheduled_to_end
 from sync.model import Customer, Subscription
@@ -148,6 +143,13 @@ def _length(sobject: str, name: str) -> int:
     return length
 
 
+# Looked up once: every record is cut to these.
+_NAME_LENGTH = _length(SUBSCRIPTION, "Name")
+_PLAN_LENGTH = _length(SUBSCRIPTION, "Plan__c")
+_INTERVAL_LENGTH = _length(SUBSCRIPTION, "Interval__c")
+_BILLING_PLAN_LENGTH = _length(ACCOUNT, "Billing_Plan__c")
+
+
 def truncate(value: str | None, length: int) -> str | None:
     """Cut to ``length`` characters, marking the cut with an ellipsis."""
     if value is None or len(value) <= length:
@@ -160,6 +162,8 @@ def join_within(names: Iterable[str], length: int, sep: str = ", ") -> str | Non
     names = list(names)
     if not names:
         return None
+    if len(names) == 1 and len(names[0]) <= length:
+        return names[0]
     for keep in range(len(names), 0, -1):
         left = len(names) - keep
         text = sep.join(names[:keep]) + (f" (+{left} more)" if left else "")
@@ -171,27 +175,11 @@ def join_within(names: Iterable[str], length: int, sep: str = ", ") -> str | Non
 def to_date(moment: datetime | None) -> date | None:
     if moment is None:
         return None
+    if moment.tzinfo is UTC:  # as adapters make them: already the UTC calendar date
+        return moment.date()
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).date()
-
-
-def _dedupe(names: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(n for n in names if n))
-
-
-def plan_name(subscription: Subscription) -> str:
-    """Product names of the items, most valuable first (metered items last), deduplicated."""
-    currency = subscription.currency
-    ranked = sorted(
-        enumerate(subscription.items),
-        key=lambda pair: (-item_monthly_amount(pair[1], currency), pair[0]),
-    )
-    names = []
-    for _index, item in ranked:
-        price = item.price
-        names.append((price.product_name or price.nickname or price.id or "").strip())
-    return ", ".join(_dedupe(names)) or subscription.id
 
 
 def interval_label(interval: str, count: int) -> str:
@@ -199,22 +187,19 @@ def interval_label(interval: str, count: int) -> str:
     return interval if count == 1 else f"{count} {interval}s"
 
 
-def _period_end(subscription: Subscription) -> datetime | None:
-    ends = [i.current_period_end for i in subscription.items if i.current_period_end]
-    return min(ends, key=_utc) if ends else None
-
-
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _value_order(subscriptions: Iterable[Subscription]) -> list[Subscription]:
+def _value_order(subscriptions: list[SubscriptionFacts]) -> list[SubscriptionFacts]:
     # Compare in major units so a yen plan does not outrank a dollar plan by 100x; name and id
     # break ties so the joined text is stable from cycle to cycle (no spurious writes).
-    return sorted(
-        subscriptions,
-        key=lambda s: (-to_major(monthly_value(s), s.currency), plan_name(s), s.id),
-    )
+    if len(subscriptions) == 1:
+        # Nothing to order, but the value and name are asked for as the sort key would.
+        subscriptions[0].major()
+        subscriptions[0].name()
+        return subscriptions
+    return sorted(subscriptions, key=lambda f: (-f.major(), f.name(), f.sub.id))
 
 
 def map_subscription(
@@ -223,31 +208,38 @@ def map_subscription(
     now: datetime,
     system: BillingSystem = STRIPE,
 ) -> DesiredRecord:
-    main = primary_item(subscription)
-    name = plan_name(subscription)
+    return _map_subscription(SubscriptionFacts(subscription), account_id, now, system)
+
+
+def _map_subscription(
+    facts: SubscriptionFacts, account_id: str | None, now: datetime, system: BillingSystem
+) -> DesiredRecord:
+    subscription = facts.sub
+    main = facts.main()
+    name = facts.name()
     licensed = main is not None and main.price.usage_type != "metered"
     stamps: dict[str, Any] = {SUBSCRIPTION_STAMP: now, "Billing_System__c": system.label}
     if system.customer_field != "Billing_Customer_Id__c":
         stamps["Billing_Customer_Id__c"] = subscription.customer_id
     fields: dict[str, Any] = {
-        "Name": truncate(name, _length(SUBSCRIPTION, "Name")),
+        "Name": truncate(name, _NAME_LENGTH),
         "Account__c": account_id,
         system.subscription_key: subscription.id,
         system.customer_field: subscription.customer_id,
         "Status__c": subscription.status,
-        "Plan__c": truncate(name, _length(SUBSCRIPTION, "Plan__c")),
-        "MRR__c": subscription_mrr(subscription),
+        "Plan__c": truncate(name, _PLAN_LENGTH),
+        "MRR__c": facts.mrr(),
         "Currency__c": subscription.currency.upper(),
         "Quantity__c": main.quantity if main is not None and licensed else None,
         "Interval__c": (
             truncate(
                 interval_label(main.price.interval, main.price.interval_count),
-                _length(SUBSCRIPTION, "Interval__c"),
+                _INTERVAL_LENGTH,
             )
             if main is not None
             else None
         ),
-        "Current_Period_End__c": to_date(_period_end(subscription)),
+        "Current_Period_End__c": to_date(facts.end()),
         "Cancel_At_Period_End__c": bool(subscription.cancel_at_period_end),
         "Cancel_At__c": to_date(subscription.cancel_at),
         "Canceled_At__c": to_date(subscription.canceled_at),
@@ -272,6 +264,17 @@ def map_account(
     customer_id: str, customer: Customer | None, now: datetime, account_id: str | None = None
 ) -> tuple[DesiredRecord, tuple[Failure, ...]]:
     """Desired Account billing fields for one customer, and the problems to record."""
+    facts = [SubscriptionFacts(s) for s in customer.subscriptions] if customer is not None else []
+    return _map_account(customer_id, customer, now, account_id, facts)
+
+
+def _map_account(
+    customer_id: str,
+    customer: Customer | None,
+    now: datetime,
+    account_id: str | None,
+    facts: list[SubscriptionFacts],
+) -> tuple[DesiredRecord, tuple[Failure, ...]]:
     problems: list[Failure] = []
     fields: dict[str, Any] = {}
     try:
@@ -288,11 +291,15 @@ def map_account(
             )
         )
     gone = customer is None or customer.deleted
-    live = [] if customer is None or gone else [s for s in customer.subscriptions if is_live(s)]
+    live = [] if customer is None or gone else [f for f in facts if is_live(f.sub)]
     fields["Billing_Plan__c"] = join_within(
-        _dedupe(plan_name(s) for s in _value_order(live)), _length(ACCOUNT, "Billing_Plan__c")
+        dedupe(f.name() for f in _value_order(live)), _BILLING_PLAN_LENGTH
     )
-    mrr = customer_mrr(customer)
+    mrr = (
+        customer_mrr(customer)
+        if customer is None or gone
+        else rollup_mrr(customer, [f.mrr() for f in facts])
+    )
     if mrr.mixed_currency:
         problems.append(
             _problem(
@@ -308,12 +315,14 @@ def map_account(
     fields["Billing_Currency__c"] = mrr.currency
     renewals = [
         end
-        for s in live
-        if s.state in RENEWING_STATUSES
-        and not is_scheduled_to_end(s)
-        and (end := _period_end(s)) is not None
+        for f in live
+        if f.sub.state in RENEWING_STATUSES
+        and not is_scheduled_to_end(f.sub)
+        and (end := f.end()) is not None
     ]
-    fields["Renewal_Date__c"] = to_date(min(renewals, key=_utc)) if renewals else None
+    if len(renewals) > 1:
+        renewals = [min(renewals, key=_utc)]
+    fields["Renewal_Date__c"] = to_date(renewals[0]) if renewals else None
     record = DesiredRecord(
         sobject=ACCOUNT,
         key=customer_id,
@@ -333,11 +342,12 @@ def map_customer(
     system: BillingSystem = STRIPE,
 ) -> CustomerMapping:
     """Everything one linked Account should hold: its fields and its Subscription__c records."""
-    account, problems = map_account(customer_id, customer, now, account_id)
+    facts = [SubscriptionFacts(s) for s in customer.subscriptions] if customer is not None else []
+    account, problems = _map_account(customer_id, customer, now, account_id, facts)
     subscriptions = (
         ()
         if customer is None
-        else tuple(map_subscription(s, account_id, now, system) for s in customer.subscriptions)
+        else tuple(_map_subscription(f, account_id, now, system) for f in facts)
     )
     # Only live subscriptions of a live customer: Chargebee keeps the last `mrr` of a deleted
     # customer's subscriptions, where ours is rightly 0.00.
@@ -370,8 +380,12 @@ def catalog_ids(customer: Customer | None) -> set[str]:
         return set()
     out: set[str] = set()
     for sub in customer.subscriptions:
-        out |= {c.id for c in sub.discounts}
+        for coupon in sub.discounts:
+            out.add(coupon.id)
         for item in sub.items:
-            out |= {item.price.id, item.price.product_id, *(c.id for c in item.discounts)}
+            out.add(item.price.id)
+            out.add(item.price.product_id)
+            for coupon in item.discounts:
+                out.add(coupon.id)
     out.discard("")
     return out

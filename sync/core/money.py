@@ -32,6 +32,16 @@ THREE_DECIMAL_CURRENCIES = frozenset("BHD JOD KWD OMR TND".split())
 
 def currency_exponent(currency: str) -> int:
     """Number of decimal places of ``currency``'s minor unit (ISO code, any case)."""
+    known = _exponents.get(currency)
+    if known is not None:
+        return known
+    exponent = _exponent(currency)
+    if len(_exponents) < _EXPONENTS_KEPT:
+        _exponents[currency] = exponent
+    return exponent
+
+
+def _exponent(currency: str) -> int:
     code = currency.strip().upper()
     if len(code) != 3 or not code.isalpha():
         raise ValueError(f"not an ISO 4217 currency code: {currency!r}")
@@ -42,6 +52,11 @@ def currency_exponent(currency: str) -> int:
     return 2
 
 
+# Every amount of a cycle asks for the exponent of one of a few currency strings.
+_EXPONENTS_KEPT = 1024
+_exponents: dict[str, int] = {}
+
+
 def to_major(amount_minor: Decimal, currency: str) -> Decimal:
     """Minor units to major units, exactly (no rounding): 1999 USD -> 19.99, 1999 JPY -> 1999."""
     return Decimal(amount_minor).scaleb(-currency_exponent(currency))
@@ -49,4 +64,8 @@ def to_major(amount_minor: Decimal, currency: str) -> Decimal:
 
 def round_money(amount: Decimal, places: int = MONEY_PLACES) -> Decimal:
     """Round half-even to ``places`` (banker's rounding, so ties do not drift upwards)."""
-    return Decimal(amount).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    quantum = _QUANTUM if places == MONEY_PLACES else Decimal(1).scaleb(-places)
+    return Decimal(amount).quantize(quantum, rounding=ROUND_HALF_EVEN)
+
+
+_QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)

@@ -42,12 +42,14 @@ __all__ = [
     "item_monthly_amount",
     "monthly_value",
     "primary_item",
+    "rollup_mrr",
     "subscription_mrr",
     "to_monthly",
 ]
 
 COUNTED_STATUSES = frozenset({"active", "past_due"})
 _ZERO = Decimal(0)
+_NO_MRR = round_money(_ZERO)
 # Enough digits that dividing by 12 * count and multiplying by 52 or 365 loses nothing that
 # survives rounding to cents, however large the amount.
 _PRECISION = 50
@@ -167,20 +169,23 @@ def item_monthly_amount(item: Item, currency: str) -> Decimal:
     """One item's monthly amount in minor units, its own forever discounts applied.
 
     Mapping one subscription ranks its items for the plan name, its primary item, its
-    monthly value and the Account's plan order: each asks for every item's amount. Items are
-    frozen, so the amount is remembered per item object (by identity: hashing an item would
-    hash its whole price and tiers) and computed once however often it is asked for.
+    monthly value and the Account's plan order: each asks for every item's amount. The amount
+    depends only on the price, quantity and discounts, all frozen, and an adapter shares one
+    Price object between the subscriptions on that price: so it is remembered per price object
+    (by identity: hashing a price would hash its tiers) and quantity, and computed once for
+    all the items alike.
     """
-    key = id(item)
+    price = item.price
+    key = (id(price), item.quantity, currency)
     entry = _amounts.get(key)
-    # The entry holds the item itself, so its id cannot have been reused by another object.
-    if entry is not None and entry[0] is item and entry[1] == currency:
+    # The entry holds the price itself, so its id cannot have been reused by another object.
+    if entry is not None and entry[0] is price and entry[1] == item.discounts:
         return entry[2]
     amount = _item_monthly_amount(item, currency)
     if len(_amounts) >= _AMOUNTS_KEPT:
-        # Bounded: the items of the customers mapped last are all that is ever asked again.
+        # Bounded: the prices of the customers mapped last are all that is asked again soon.
         _amounts.clear()
-    _amounts[key] = (item, currency, amount)
+    _amounts[key] = (price, item.discounts, amount)
     return amount
 
 
@@ -191,14 +196,21 @@ def _item_monthly_amount(item: Item, currency: str) -> Decimal:
     return to_monthly(interval_amount, item.price.interval, item.price.interval_count)
 
 
-# id(item) -> (item, currency, amount). A few thousand entries: one customer's items are
-# ranked several times in a row, never again once the cycle has moved on.
+# (id(price), quantity, currency) -> (price, discounts, amount). A few thousand entries: a
+# catalog's prices times the quantities bought, or one customer's items ranked several times.
 _AMOUNTS_KEPT = 4096
-_amounts: dict[int, tuple[Item, str, Decimal]] = {}
+_amounts: dict[tuple[int, int, str], tuple[Price, tuple[Coupon, ...], Decimal]] = {}
 
 
 def primary_item(subscription: Subscription) -> Item | None:
     """The most valuable licensed item (the first on a tie), else the first item."""
+    if len(subscription.items) == 1:
+        # Most subscriptions: nothing to rank. The amount is asked for all the same, so an
+        # item that cannot be valued fails here as it does among several.
+        only = subscription.items[0]
+        if only.price.usage_type != "metered":
+            item_monthly_amount(only, subscription.currency)
+        return only
     licensed = [i for i in subscription.items if i.price.usage_type != "metered"]
     if not licensed:
         return subscription.items[0] if subscription.items else None
@@ -216,10 +228,10 @@ def monthly_value(subscription: Subscription) -> Decimal:
     "most valuable first" for plan names (a trialing Enterprise plan outranks a Basic one).
     """
     currency = subscription.currency
-    subtotal = sum(
-        (item_monthly_amount(item, currency) for item in subscription.items), start=_ZERO
-    )
-    coupons = _forever(subscription.discounts)
+    subtotal = _ZERO  # added up in order, as sum(..., start=_ZERO) would
+    for item in subscription.items:
+        subtotal += item_monthly_amount(item, currency)
+    coupons = _forever(subscription.discounts) if subscription.discounts else None
     if not coupons or subtotal == _ZERO:
         return subtotal
     main = primary_item(subscription)
@@ -233,7 +245,7 @@ def monthly_value(subscription: Subscription) -> Decimal:
 def subscription_mrr(subscription: Subscription) -> Decimal:
     """MRR in major units, rounded half-even to 2 places; 0.00 unless active or past_due."""
     if subscription.state not in COUNTED_STATUSES:
-        return round_money(_ZERO)
+        return _NO_MRR
     return round_money(to_major(monthly_value(subscription), subscription.currency))
 
 
@@ -258,10 +270,16 @@ class CustomerMrr:
 
 def customer_mrr(customer: Customer | None) -> CustomerMrr:
     if customer is None or customer.deleted:
-        return CustomerMrr(amount=round_money(_ZERO), currency=None)
-    by_subscription = {s.id: subscription_mrr(s) for s in customer.subscriptions}
+        return CustomerMrr(amount=_NO_MRR, currency=None)
+    return rollup_mrr(customer, [subscription_mrr(s) for s in customer.subscriptions])
+
+
+def rollup_mrr(customer: Customer, mrrs: Iterable[Decimal]) -> CustomerMrr:
+    """``customer_mrr`` of a customer that is not deleted, from its subscriptions' own MRRs
+    (``subscription_mrr``, in the customer's order) when the caller has them already."""
+    by_subscription = {s.id: m for s, m in zip(customer.subscriptions, mrrs, strict=True)}
     currencies = tuple(sorted({s.currency.upper() for s in customer.subscriptions if is_live(s)}))
     if len(currencies) > 1:
         return CustomerMrr(None, None, currencies, by_subscription)
-    total = sum(by_subscription.values(), start=round_money(_ZERO))
+    total = sum(by_subscription.values(), start=_NO_MRR)
     return CustomerMrr(total, currencies[0] if currencies else None, currencies, by_subscription)

@@ -38,7 +38,8 @@ from ..model import (
 )
 from ..retry import backoff_call
 from . import errors
-from .convert import coupon_ids, dec, slim, ts
+from .catalog import catalog_needs
+from .convert import Converted, coupon_ids, dec, slim, ts
 from .customers import LISTING_CUTOFF, find_listed
 from .events import EVENT_TYPES, hints
 from .listing import CycleListing
@@ -79,6 +80,7 @@ class StripeSource:
         self._products: dict[str, dict[str, Any]] = {}
         self._coupons: dict[str, dict[str, Any]] = {}
         self._tiers: dict[str, list[dict[str, Any]]] = {}
+        self._converted = Converted()
         self._customers_listed = 0
         # One cycle's listings on disk, when its customers come in slices.
         self._listing: CycleListing | None = None
@@ -88,6 +90,7 @@ class StripeSource:
     def begin_cycle(self) -> None:
         """Forget the catalog: a long-running daemon must see a renamed product next cycle."""
         self._products, self._coupons, self._tiers = {}, {}, {}
+        self._converted = Converted()
         if self._listing is not None:
             self._listing.close()
             self._listing = None
@@ -277,19 +280,7 @@ class StripeSource:
 
     # -- catalog: products, coupons, tiers, fetched once per cycle ---------------------------
     def _load_catalog(self, raw: dict[str, list[dict[str, Any]]]) -> None:
-        products: set[str] = set()
-        coupons: set[str] = set()
-        tiered: set[str] = set()
-        for subs in raw.values():
-            for sub in subs:
-                coupons.update(coupon_ids(sub.get("discounts") or []))
-                for item in sub["items"]["data"]:
-                    price = item["price"]
-                    product = price["product"]
-                    products.add(product if isinstance(product, str) else product["id"])
-                    if price.get("billing_scheme") == "tiered" and "tiers" not in price:
-                        tiered.add(price["id"])
-                    coupons.update(coupon_ids(item.get("discounts") or []))
+        products, coupons, tiered = catalog_needs(raw)
         self._fill_products(products - self._products.keys())
         self._fill_coupons(coupons - self._coupons.keys())
         for price_id in sorted(tiered - self._tiers.keys()):
@@ -350,14 +341,17 @@ class StripeSource:
         )
 
     def _price(self, price: dict[str, Any]) -> Price:
-        recurring = price.get("recurring") or {}
         product = price["product"]
         product_id = product if isinstance(product, str) else product["id"]
-        transform = price.get("transform_quantity") or {}
+        named = self._products.get(product_id)
         tiers = price.get("tiers")
-        if tiers is None:
-            tiers = self._tiers.get(price["id"], [])
-        return Price(
+        fetched = self._tiers.get(price["id"]) if tiers is None else None
+        made = self._converted.prices.get(price["id"])
+        if made is not None and made[1] is named and made[2] is fetched and made[0] == price:
+            return made[3]
+        recurring = price.get("recurring") or {}
+        transform = price.get("transform_quantity") or {}
+        value = Price(
             id=price["id"],
             currency=price["currency"],
             interval=recurring.get("interval", "month"),
@@ -371,29 +365,35 @@ class StripeSource:
                     unit_amount=dec(t.get("unit_amount_decimal", t.get("unit_amount"))),
                     flat_amount=dec(t.get("flat_amount_decimal", t.get("flat_amount"))),
                 )
-                for t in tiers
+                for t in (fetched or [] if tiers is None else tiers)
             ),
             usage_type=recurring.get("usage_type") or "licensed",
             transform_divide_by=transform.get("divide_by"),
             transform_round=transform.get("round"),
             product_id=product_id,
-            product_name=(self._products.get(product_id) or {}).get("name") or "",
+            product_name=(named or {}).get("name") or "",
             nickname=price.get("nickname"),
         )
+        self._converted.prices[price["id"]] = (price, named, fetched, value)
+        return value
 
     def _discounts(self, discounts: list[Any]) -> tuple[Coupon, ...]:
+        if not discounts:
+            return ()
         out = []
         for cid in coupon_ids(discounts):
             c = self._coupons.get(cid)
             if not c:
                 continue
-            out.append(
-                Coupon(
+            made = self._converted.coupons.get(cid)
+            if made is None or made[0] is not c:
+                coupon = Coupon(
                     id=c["id"],
                     duration=c.get("duration") or "once",
                     percent_off=dec(c.get("percent_off")),
                     amount_off=dec(c.get("amount_off")),
                     currency=c.get("currency"),
                 )
-            )
+                made = self._converted.coupons[cid] = (c, coupon)
+            out.append(made[1])
         return tuple(out)
