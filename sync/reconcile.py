@@ -10,7 +10,7 @@ fingerprints that failed again, the newest Account stamp.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .core import diff_records, map_customer
 from .core.failures import CYCLE_SUBJECT, Failure, FailureRow, is_resolved_by
@@ -94,9 +94,10 @@ class Pass:
         source = cycle.source
         cycle.progress(f"reading {system.label} for {len(matched)} customers")
         expected = cycle.store.get_cursor(TOTAL_CURSOR)
-        extra: dict[str, Any] = {"population": population} if population else {}
         snapshot = source.fetch(
-            list(matched), expected_subscriptions=int(expected) if expected else None, **extra
+            list(matched),
+            expected_subscriptions=int(expected) if expected else None,
+            population=population,
         )
         stats = snapshot.stats
         report.strategy = stats.strategy or report.strategy

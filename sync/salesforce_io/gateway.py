@@ -118,15 +118,14 @@ class SalesforceGateway:
         )
         return list(self._query(soql))
 
-    def read_subscriptions(self, customer_ids: Iterable[str] | None = None) -> list[Row]:
+    def read_subscriptions(self, customer_ids: Iterable[str]) -> list[Row]:
+        """The Subscription__c records of these customers (one Account's, or an incremental
+        cycle's dirty set; a full reconcile streams them, ``stream_subscriptions``)."""
         sub = schema.SUBSCRIPTION
         fields = _soql_fields(sub.name, ["Id", "Name"])
         # Only this provider's records (keyed by its external ID): an org that moved billing
         # systems keeps the other one's records as history.
         key, customer = self.system.subscription_key, self.system.customer_field
-        if customer_ids is None:
-            soql = f"SELECT {fields} FROM {sub.name} WHERE {key} != null ORDER BY Id"
-            return list(self._query(soql))
         return self._in_chunks(
             f"SELECT {fields} FROM {sub.name} WHERE {customer} IN {{}} AND {key} != null "
             "ORDER BY Id",
