@@ -65,16 +65,17 @@ def alert_cycle(alerter: Alerter, store: Store, report: CycleReport, *, now: dat
         sent += _alert_recovered(courier, store, report)
 
     rows = [r for r in report.recorded if r.fingerprint != stop_fp]
-    open_rows = [r for r in store.open_failures() if r.fingerprint != stop_fp]
+    # Counted by kind in the file: the queue may hold any number of failures.
+    open_kinds = Counter(store.open_kinds(exclude=stop_fp))
     fresh = [r for r in rows if r.is_new]
-    sent += _alert_kinds(courier, store, fresh, open_rows, now)
+    sent += _alert_kinds(courier, store, fresh, open_kinds, stop_fp, now)
 
     if report.mirror_refused:
         sent += _alert_mirror_refused(courier, store, report, now)
 
     newly_dead = [r for r in rows if r.newly_dead]
     if fresh or newly_dead:
-        text = _digest_text(fresh, newly_dead, open_rows, report)
+        text = _digest_text(fresh, newly_dead, open_kinds, report)
         sent += int(courier.deliver(text))
     return sent
 
@@ -121,16 +122,18 @@ def _alert_kinds(
     courier: _Courier,
     store: Store,
     fresh: list[FailureRow],
-    open_rows: list[FailureRow],
+    counts: Counter[tuple[str, str]],
+    stop_fp: str | None,
     now: datetime,
 ) -> int:
-    # The example shown for a kind is the cycle's own freshest row when there is one.
+    # The example shown for a kind is the cycle's own freshest row when there is one, else
+    # the kind's oldest open failure.
     examples: dict[tuple[str, str], FailureRow] = {}
-    for row in [*fresh, *open_rows]:
+    for row in fresh:
         examples.setdefault(row.kind, row)
-    counts = Counter(r.kind for r in open_rows)
     alerted = store.alerted_kinds()
-    pending = sorted((k for k in examples if k not in alerted), key=lambda k: (-counts[k], k))
+    kinds = set(examples) | set(counts)
+    pending = sorted((k for k in kinds if k not in alerted), key=lambda k: (-counts[k], k))
     if not pending:
         return 0
     if len(pending) <= MAX_KIND_MESSAGES:
@@ -139,7 +142,10 @@ def _alert_kinds(
         singles, rest = pending[: MAX_KIND_MESSAGES - 1], pending[MAX_KIND_MESSAGES - 1 :]
     sent = 0
     for kind in singles:
-        if courier.deliver(_kind_text(kind, examples[kind], max(counts[kind], 1))):
+        example = examples.get(kind) or store.first_open(kind, exclude=stop_fp)
+        if example is None:
+            continue
+        if courier.deliver(_kind_text(kind, example, max(counts[kind], 1))):
             store.mark_alerted(kind, now=now)
             sent += 1
     if rest and courier.deliver(_more_kinds_text(rest, counts)):
@@ -222,7 +228,7 @@ def _more_kinds_text(kinds: list[tuple[str, str]], counts: Counter[tuple[str, st
 def _digest_text(
     fresh: list[FailureRow],
     newly_dead: list[FailureRow],
-    open_rows: list[FailureRow],
+    open_kinds: Counter[tuple[str, str]],
     report: CycleReport,
 ) -> str:
     parts = []
@@ -234,8 +240,11 @@ def _digest_text(
             f"({_by_category(newly_dead)})"
         )
     lines = [f":bar_chart: billing-sync{_cycle_name(report)} cycle: " + "; ".join(parts) + "."]
-    if open_rows:
-        lines.append(f"Open now: {len(open_rows)} ({_by_category(open_rows)}).")
+    if open_kinds:
+        by_category: Counter[str] = Counter()
+        for (category, _code), n in open_kinds.items():
+            by_category[category] += n
+        lines.append(f"Open now: {open_kinds.total()} ({_counted(by_category)}).")
     lines.append(" · ".join(f"{k} {v}" for k, v in _counters(report)))
     lines.append(f"To triage, {LIST_VIEW_TEXT}.")
     return "\n".join(lines)
@@ -258,7 +267,10 @@ def _counters(report: CycleReport) -> list[tuple[str, int]]:
 
 
 def _by_category(rows: Iterable[FailureRow]) -> str:
-    counts = Counter(r.category for r in rows)
+    return _counted(Counter(str(r.category) for r in rows))
+
+
+def _counted(counts: Counter[str]) -> str:
     return ", ".join(f"{_esc(c)} {n}" for c, n in sorted(counts.items(), key=lambda x: -x[1]))
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from metadata.billing_systems import billing_system
 
 from .budget import ApiBudget
-from .core.failures import CYCLE_SUBJECT, Failure, FailureRow, needs_recording
+from .core.failures import CYCLE_SUBJECT, Failure
 from .errors import StopCycle, SyncFailure
 from .outcomes import mirror_failures
 from .ports import Alerter, BillingSource, CrmGateway, Row, Store
@@ -132,7 +132,7 @@ class Cycle:
             exc.category, exc.code or type(exc).__name__, exc.message, CYCLE_SUBJECT
         )
         if not dry_run:
-            self.record([report.stop], report, now, self._open_by_fingerprint())
+            self.record([report.stop], report, now)
 
     def _reconcile(
         self,
@@ -190,8 +190,9 @@ class Cycle:
         dry_run: bool = False,
         full: bool,
     ) -> Pass:
-        open_rows = self._open_by_fingerprint() if dry_run else self._requeue(retry_requested, now)
-        return Pass(self, report, now, open_rows, dry_run=dry_run, full=full)
+        if not dry_run:
+            self._requeue(retry_requested, now)
+        return Pass(self, report, now, dry_run=dry_run, full=full)
 
     def sync_accounts(
         self,
@@ -211,31 +212,22 @@ class Cycle:
         run.finish()
 
     # -- failures --------------------------------------------------------------------------
-    def _open_by_fingerprint(self) -> dict[str, FailureRow]:
-        return {r.fingerprint: r for r in self.store.open_failures()}
-
-    def _requeue(self, retry_requested: set[str], now: datetime) -> dict[str, FailureRow]:
-        """Admins ticked Retry Requested: those failures are due now, dead letters included."""
-        open_rows = self._open_by_fingerprint()
-        ticked = [fp for fp in retry_requested if fp in open_rows]
-        for fp in ticked:
+    def _requeue(self, retry_requested: set[str], now: datetime) -> None:
+        """Admins ticked Retry Requested: those failures are due now, dead letters included
+        (an unknown or resolved one is left alone)."""
+        for fp in sorted(retry_requested):
             self.store.requeue(fp, now=now)
-        return self._open_by_fingerprint() if ticked else open_rows
 
-    def record(
-        self,
-        failures: list[Failure],
-        report: CycleReport,
-        now: datetime,
-        open_rows: Mapping[str, FailureRow],
-    ) -> None:
-        todo = []
-        for f in failures:
-            report.errors[f.category] += 1
-            if needs_recording(open_rows.get(f.fingerprint), f, now):
-                todo.append(f)
-        if todo:
-            report.recorded.extend(self.store.record_many(todo, now=now))
+    def record(self, failures: Iterable[Failure], report: CycleReport, now: datetime) -> None:
+        """Count every failure seen; record those that tell the store something new, in
+        one transaction (``failures`` may be a stream: a large pass reads them off disk)."""
+
+        def counted() -> Iterator[Failure]:
+            for f in failures:
+                report.errors[f.category] += 1
+                yield f
+
+        report.recorded.extend(self.store.record_news(counted(), now=now))
 
     def mirror(self, report: CycleReport) -> None:
         """Write every failure state Salesforce has not seen yet to Sync_Error__c."""

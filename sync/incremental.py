@@ -132,8 +132,8 @@ class IncrementalCycle:
             r["Fingerprint__c"] for r in gw.read_open_errors() if r.get("Retry_Requested__c")
         }
         queued = {row.customer_id: "retry due" for row in store.due_retries(now) if row.customer_id}
-        for row in store.open_failures():
-            if row.fingerprint in retry_requested and row.customer_id:
+        for row in store.open_failures_where("fingerprint", retry_requested):
+            if row.customer_id:
                 queued[row.customer_id] = "Retry Requested"
         extra = {**queued, **linked}
         if extra:

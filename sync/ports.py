@@ -15,9 +15,25 @@ from typing import Any, Protocol
 from .core.failures import Failure, FailureRow
 from .model import BillingSnapshot, ChangeFeed
 
-__all__ = ["Alerter", "BillingSource", "CrmGateway", "Row", "Store", "WriteOutcome"]
+__all__ = [
+    "EXAMINED",
+    "SEEN",
+    "STILL",
+    "Alerter",
+    "BillingSource",
+    "CrmGateway",
+    "Ledger",
+    "Row",
+    "Store",
+    "WriteOutcome",
+]
 
 Row = dict[str, Any]
+
+# A pass's marks on failure fingerprints (``Ledger``).
+EXAMINED = "examined"  # an open failure whose subject the pass examined completely
+STILL = "still"  # a fingerprint that failed again (or is new), or whose write was held back
+SEEN = "seen"  # an open failure whose Account the pass read
 
 
 class BillingSource(Protocol):
@@ -107,8 +123,39 @@ class CrmGateway(Protocol):
     ) -> Sequence[WriteOutcome]: ...
 
 
+class Ledger(Protocol):
+    """What one pass remembers about failures until it ends (``sync.store.ledger``): marks
+    on fingerprints (``EXAMINED``, ``STILL``, ``SEEN``) and the failures it saw."""
+
+    def mark(self, kind: str, fingerprints: Iterable[str]) -> None: ...
+
+    def marked(self, kind: str, fingerprints: Iterable[str]) -> set[str]: ...
+
+    def add(self, failures: Iterable[Failure]) -> None: ...
+
+    def drain(self, page: int = 1000) -> Iterator[list[Failure]]: ...
+
+    def close(self) -> None: ...
+
+
 class Store(Protocol):
     """The local SQLite file as the cycle and the alerts use it."""
+
+    def pass_ledger(self) -> Ledger: ...
+
+    def record_news(self, failures: Iterable[Failure], *, now: datetime) -> list[FailureRow]: ...
+
+    def open_failures_where(self, column: str, values: Iterable[str]) -> list[FailureRow]: ...
+
+    def iter_open_failures(self, page: int = 1000) -> Iterator[list[FailureRow]]: ...
+
+    def open_kinds(self, *, exclude: str | None = None) -> dict[tuple[str, str], int]: ...
+
+    def first_open(
+        self, kind: tuple[str, str], *, exclude: str | None = None
+    ) -> FailureRow | None: ...
+
+    def failure(self, fingerprint: str) -> FailureRow | None: ...
 
     def start_run(self, kind: str, *, dry_run: bool, now: datetime) -> int | None: ...
 

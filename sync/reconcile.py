@@ -2,23 +2,26 @@
 → map → diff → hand the changes to the writer → record failures; when the pass ends, write
 what waits and resolve what no longer fails.
 
-What a pass keeps between slices is bounded by the failures it knows of, never by the size of
-the org: the open failures (read once), the subjects of those it has examined, the
-fingerprints that failed again, the newest Account stamp.
+What a pass keeps in memory between slices does not grow with the org, nor with its failures:
+the open failures about a slice are looked up for that slice; which of them were examined,
+which failed again, whose Accounts were read, and every failure seen wait on disk in the
+pass's ledger (``Store.pass_ledger``) until the writes are done; the queue is then walked a
+page at a time to resolve what no longer fails.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .core import diff_records, map_customer
-from .core.failures import CYCLE_SUBJECT, Failure, FailureRow, is_resolved_by
+from .core.failures import CYCLE_SUBJECT, Failure
 from .core.mapping import DesiredRecord, catalog_ids, cleared_account
 from .core.matching import match_accounts, refused_customer, unknown_customer
 from .errors import SyncFailure
 from .outcomes import held_back
-from .ports import Row
+from .ports import EXAMINED, SEEN, STILL, Row
 from .report import CycleReport
 from .writer import Halted, Writer
 
@@ -39,7 +42,6 @@ class Pass:
         cycle: Cycle,
         report: CycleReport,
         now: datetime,
-        open_rows: dict[str, FailureRow],
         *,
         dry_run: bool,
         full: bool,
@@ -49,7 +51,6 @@ class Pass:
         self.now = now
         self.dry_run = dry_run
         self.full = full
-        self.open_rows = open_rows
         self.writer = Writer(
             cycle.gateway,
             report,
@@ -59,14 +60,12 @@ class Pass:
             budget=cycle.budget,
             progress=cycle.progress,
         )
-        self._open_subjects = {r.subject for r in open_rows.values()}
-        self._open_accounts = {r.account_id for r in open_rows.values() if r.account_id}
-        self.examined: set[str] = {CYCLE_SUBJECT}  # of the open failures' subjects
-        self.seen_accounts: set[str] = set()  # of the open failures' Accounts
-        self.still: set[str] = set()  # fingerprints that failed again or were held back
+        # Marks and failures wait on disk for the end of the pass, whatever their number.
+        self.ledger = cycle.store.pass_ledger()
         self.newest_stamp = ""
-        # Failures wait for the end of the pass (``_record``): a few per broken Account.
-        self.failures: list[Failure] = []
+        # A cycle-level failure (a stop) is examined by every pass that runs to its end.
+        cycle_rows = cycle.store.open_failures_where("subject", [CYCLE_SUBJECT])
+        self.ledger.mark(EXAMINED, (r.fingerprint for r in cycle_rows))
 
     # -- one slice -------------------------------------------------------------------------
     def slice(
@@ -123,10 +122,15 @@ class Pass:
             desired_accounts.append(mapping.account)
             desired_subs.extend(mapping.subscriptions)
             catalog[customer_id] = catalog_ids(billing)
-        subjects = self._open_subjects
-        self.examined |= {a["Id"] for a in accounts if a["Id"] in subjects}
-        self.examined |= {s.key for s in desired_subs if s.key in subjects}
-        self.seen_accounts |= {a["Id"] for a in accounts if a["Id"] in self._open_accounts}
+        # The open failures about this slice: examined (their subjects were all looked at),
+        # and, for a full pass, their Accounts seen.
+        store = cycle.store
+        ids = [a["Id"] for a in accounts]
+        open_here = store.open_failures_where("subject", ids + [s.key for s in desired_subs])
+        self.ledger.mark(EXAMINED, (r.fingerprint for r in open_here))
+        if self.full:
+            seen = store.open_failures_where("account_id", ids)
+            self.ledger.mark(SEEN, (r.fingerprint for r in seen))
         current_accounts = {a["Id"]: a for a in unlinked} | dict(matched)
 
         account_changes = diff_records(desired_accounts, current_accounts)
@@ -143,55 +147,74 @@ class Pass:
         if self.dry_run:
             report.changes += sub_changes + account_changes
             # What the real run would record as new: the same exit code, nothing written.
-            report.would_record += [f for f in failures if f.fingerprint not in self.open_rows]
+            known = store.open_failures_where("fingerprint", (f.fingerprint for f in failures))
+            unresolved = {r.fingerprint for r in known}
+            report.would_record += [f for f in failures if f.fingerprint not in unresolved]
             for f in failures:
                 report.errors[f.category] += 1
             return
-        store = cycle.store
         store.index_catalog(catalog)
         store.set_links({a["Id"]: a.get(link) for a in accounts})
 
-        held = held_back(sub_changes + account_changes, self.open_rows, now)
+        open_rows = {r.fingerprint: r for r in open_here}
+        held = held_back(sub_changes + account_changes, open_rows, now)
         sub_todo = [c for c in sub_changes if c.subject not in held]
         acct_todo = [c for c in account_changes if c.subject not in held]
         report.deferred += len(sub_changes) + len(account_changes) - len(sub_todo) - len(acct_todo)
-        self.still |= set(held.values())
-        self.failures += failures
+        self.ledger.mark(STILL, held.values())
         try:
-            self.writer.add(sub_todo, acct_todo, self.failures)
+            self.writer.add(sub_todo, acct_todo, failures)
         except (SyncFailure, Halted):
             # Stopped mid-write: what was seen and refused so far is recorded all the same.
+            self.ledger.add(failures)
             self._record()
             raise
+        self.ledger.add(failures)
 
     # -- the end of the pass ---------------------------------------------------------------
     def finish(self) -> None:
         """Write what waits, record what it refused, resolve what no longer fails."""
         if self.dry_run:
+            self.ledger.close()
             return
         try:
-            self.writer.finish(self.failures)
+            refused: list[Failure] = []
+            try:
+                self.writer.finish(refused)
+            finally:
+                # Stopped mid-write or not: what was seen and refused so far is recorded.
+                self.ledger.add(refused)
+                self._record()
+            done = self._resolvable()
+            self.report.resolved += len(self.cycle.store.resolve_many(done, now=self.now))
         finally:
-            # Stopped mid-write or not: what was seen and refused so far is recorded.
-            self._record()
-        rows = self.open_rows.values()
-        done = [r.fingerprint for r in rows if is_resolved_by(r, self.examined, self.still)]
-        if self.full:
-            # A full reconcile reads every linked Account: one it did not see was deleted or
-            # unlinked, and its failures can never be retried or fixed. They resolve.
-            done += [
-                r.fingerprint
-                for r in rows
-                if r.account_id
-                and r.account_id not in self.seen_accounts
-                and r.subject != CYCLE_SUBJECT
-            ]
-        self.report.resolved += len(self.cycle.store.resolve_many(done, now=self.now))
+            self.ledger.close()
+
+    def _resolvable(self) -> list[str]:
+        """The open failures this pass settled: their subject examined and not failing again;
+        for a full pass also those of Accounts it never read (deleted or unlinked: they can
+        never be retried or fixed). A page of the queue at a time."""
+        ledger, done = self.ledger, []
+        for rows in self.cycle.store.iter_open_failures():
+            fps = [r.fingerprint for r in rows]
+            still = ledger.marked(STILL, fps)
+            examined = ledger.marked(EXAMINED, fps)
+            seen = ledger.marked(SEEN, fps) if self.full else set()
+            for r in rows:
+                if r.fingerprint in still:  # failed again (or is new this pass), or held back
+                    continue
+                unseen = self.full and r.account_id and r.subject != CYCLE_SUBJECT
+                if r.fingerprint in examined or (unseen and r.fingerprint not in seen):
+                    done.append(r.fingerprint)
+        return done
 
     def _record(self) -> None:
         """In one go once the writes are done, as a cycle always has: a failure is recorded
         (and announced) by the run that saw it to the end, never left by one that was killed
         before it could say so."""
-        failures, self.failures = self.failures, []
-        self.still |= {f.fingerprint for f in failures}
-        self.cycle.record(failures, self.report, self.now, self.open_rows)
+        self.cycle.record(self._drained(), self.report, self.now)
+
+    def _drained(self) -> Iterator[Failure]:
+        for page in self.ledger.drain():
+            self.ledger.mark(STILL, (f.fingerprint for f in page))
+            yield from page

@@ -9,7 +9,7 @@ from datetime import datetime
 from metadata.schema import Category
 
 from .alerts import alert_cycle
-from .core.failures import CYCLE_SUBJECT, Failure, needs_recording
+from .core.failures import CYCLE_SUBJECT, Failure
 from .errors import SyncFailure
 from .ports import Alerter, Store
 from .report import CycleReport
@@ -35,10 +35,8 @@ def record_stop(
     else:
         report.stop = Failure(Category.CONFIGURATION, "CONFIGURATION", message, CYCLE_SUBJECT)
     run_id = store.start_run(kind, dry_run=False, now=now)
-    old = {r.fingerprint: r for r in store.open_failures()}.get(report.stop.fingerprint)
     report.errors[report.stop.category] += 1
-    if needs_recording(old, report.stop, now):
-        report.recorded.extend(store.record_many([report.stop], now=now))
+    report.recorded.extend(store.record_news([report.stop], now=now))
     store.finish_run(
         run_id, status="stopped", counts=report.summary(), api_calls={}, duration_s=0.0, now=now
     )

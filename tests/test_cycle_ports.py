@@ -234,17 +234,17 @@ def test_retry_requested_gives_a_dead_letter_another_attempt(shop):
 class _FullDisk(StateStore):
     """The local file as a full disk leaves it: reads work, the named write fails."""
 
-    fail_on = "record_many"
+    fail_on = "record_news"
 
     def start_run(self, *args, **kwargs):
         if self.fail_on == "start_run":
             raise StoreWriteFailed("state.db: SQLite error (database or disk is full)")
         return super().start_run(*args, **kwargs)
 
-    def record_many(self, *args, **kwargs):
-        if self.fail_on == "record_many":
+    def record_news(self, *args, **kwargs):
+        if self.fail_on == "record_news":
             raise StoreWriteFailed("state.db: SQLite error (database or disk is full)")
-        return super().record_many(*args, **kwargs)
+        return super().record_news(*args, **kwargs)
 
 
 def test_an_unwritable_store_stops_the_cycle_before_the_first_salesforce_write(shop, tmp_path):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import random
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +22,7 @@ from .changes import Changes
 from .database import SCHEMA_VERSION, StoreError, StoreWriteFailed, connect, transaction, ts
 from .failures import FailureTable
 from .history import History
+from .ledger import PassLedger
 
 __all__ = ["SCHEMA_VERSION", "StateStore", "StoreError", "StoreWriteFailed"]
 
@@ -123,6 +124,16 @@ class StateStore:
     def record_many(self, failures: Iterable[Failure], *, now: datetime) -> list[FailureRow]:
         return self._failures.record_many(failures, now)
 
+    def pass_ledger(self) -> PassLedger:
+        """A fresh ledger for one reconcile pass (its own private file, not this one)."""
+        return PassLedger()
+
+    @_locked
+    def record_news(self, failures: Iterable[Failure], *, now: datetime) -> list[FailureRow]:
+        """Record, in one transaction, those of ``failures`` that say something the file does
+        not know yet (``sync.core.failures.needs_recording``); the rows written."""
+        return self._failures.record_news(failures, now)
+
     @_locked
     def resolve(self, fingerprint: str, *, now: datetime) -> FailureRow | None:
         """Mark an unresolved failure resolved (dead letters too: if the record now writes
@@ -146,6 +157,35 @@ class StateStore:
     def open_failures(self) -> list[FailureRow]:
         """Every unresolved failure, dead letters included, oldest first."""
         return self._failures.unresolved()
+
+    @_locked
+    def open_failures_where(self, column: str, values: Iterable[str]) -> list[FailureRow]:
+        """The unresolved failures whose ``column`` (fingerprint, subject or account_id) is one
+        of ``values``: what a slice of a pass needs, never the whole queue."""
+        return self._failures.unresolved_where(column, values)
+
+    def iter_open_failures(self, page: int = 1000) -> Iterator[list[FailureRow]]:
+        """Every unresolved failure, a page at a time in fingerprint order: a queue of any
+        size is walked in bounded memory."""
+        after = ""
+        while True:
+            with self._lock:
+                rows = self._failures.unresolved_after(after, page)
+            if rows:
+                yield rows
+            if len(rows) < page:
+                return
+            after = rows[-1].fingerprint
+
+    @_locked
+    def open_kinds(self, *, exclude: str | None = None) -> dict[tuple[str, str], int]:
+        """How many unresolved failures there are of each (category, code)."""
+        return self._failures.open_kinds(exclude)
+
+    @_locked
+    def first_open(self, kind: tuple[str, str], *, exclude: str | None = None) -> FailureRow | None:
+        """The oldest unresolved failure of ``kind``."""
+        return self._failures.first_open(kind, exclude)
 
     @_locked
     def dead_letters(self) -> list[FailureRow]:

@@ -95,14 +95,23 @@ class Changes:
     # ------------------------------------------------------------------ catalog index
 
     def index_catalog(self, uses: Mapping[str, Iterable[str]]) -> None:
-        """Replace, for each customer in ``uses``, the catalog ids its subscriptions use."""
+        """Replace, for each customer in ``uses``, the catalog ids its subscriptions use.
+
+        Only the pairs that changed are written: a full reconcile hands every customer over,
+        and rewriting an unchanged index costs more than reading it."""
+        wanted = {(c, item) for c, items in uses.items() for item in items}
+        sql = "SELECT customer_id, item FROM customer_catalog WHERE customer_id IN ({marks})"
+        known = {(r["customer_id"], r["item"]) for r in self._rows_in(sql, uses)}
+        gone, new = known - wanted, wanted - known
+        if not gone and not new:
+            return
         with transaction(self.db, self.path) as conn:
             conn.executemany(
-                "DELETE FROM customer_catalog WHERE customer_id = ?", [(c,) for c in uses]
+                "DELETE FROM customer_catalog WHERE customer_id = ? AND item = ?", sorted(gone)
             )
             conn.executemany(
                 "INSERT OR IGNORE INTO customer_catalog (customer_id, item) VALUES (?, ?)",
-                [(c, item) for c, items in uses.items() for item in set(items)],
+                sorted(new),
             )
 
     def customers_using(self, items: Iterable[str]) -> set[str]:
@@ -117,14 +126,17 @@ class Changes:
         return {r["account_id"]: r["customer_id"] for r in self._rows_in(sql, account_ids)}
 
     def set_links(self, links: Mapping[str, str | None]) -> None:
+        """Only what differs from the file is written (most Accounts keep their link)."""
+        known = self.links(links)
+        moved = [(a, c) for a, c in links.items() if c and known.get(a) != c]
+        cleared = [(a,) for a, c in links.items() if not c and a in known]
+        if not moved and not cleared:
+            return
         with transaction(self.db, self.path) as conn:
             conn.executemany(
-                "INSERT OR REPLACE INTO links (account_id, customer_id) VALUES (?, ?)",
-                [(a, c) for a, c in links.items() if c],
+                "INSERT OR REPLACE INTO links (account_id, customer_id) VALUES (?, ?)", moved
             )
-            conn.executemany(
-                "DELETE FROM links WHERE account_id = ?", [(a,) for a, c in links.items() if not c]
-            )
+            conn.executemany("DELETE FROM links WHERE account_id = ?", cleared)
 
     # ------------------------------------------------------------------ flags
 

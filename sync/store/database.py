@@ -33,7 +33,7 @@ __all__ = [
     "ts",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 15_000
 
 
@@ -223,7 +223,12 @@ def _v3(db: sqlite_utils.Database) -> None:
     conn.execute("CREATE TABLE links (account_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL)")
 
 
-_MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
+def _v4(db: sqlite_utils.Database) -> None:
+    """A pass looks up the open failures of a slice's Accounts."""
+    db.conn.execute("CREATE INDEX idx_failures_account ON failures (account_id)")
+
+
+_MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4)
 
 
 def _migrate(db: sqlite_utils.Database, version: int) -> None:

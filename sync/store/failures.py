@@ -19,13 +19,23 @@ import sqlite_utils
 
 from metadata.schema import Category
 
-from ..core.failures import Failure, FailureRow, FailureState, next_row, resolved_row
+from ..core.failures import (
+    Failure,
+    FailureRow,
+    FailureState,
+    needs_recording,
+    next_row,
+    resolved_row,
+)
 from ..redact import Redactor
 from .database import dt, dumps, transaction, ts
 
 __all__ = ["FailureTable"]
 
 _UNRESOLVED_SQL = "status IN ('open', 'retrying', 'dead')"
+# The columns a pass looks failures up by; SQLite caps a statement's parameters.
+_LOOKUP = frozenset({"fingerprint", "subject", "account_id"})
+_IN_CHUNK = 500
 _COLUMNS = (
     "fingerprint",
     "category",
@@ -66,6 +76,27 @@ class FailureTable:
         with transaction(self.db, self.path) as conn:
             for failure in failures:
                 old = self._get(conn, failure.fingerprint)
+                row = next_row(
+                    old,
+                    failure,
+                    now,
+                    delay=self.delay,
+                    record=self._clean(failure),
+                    message=self.redactor.text(failure.message),
+                )
+                self._write(conn, row)
+                rows.append(row)
+        return rows
+
+    def record_news(self, failures: Iterable[Failure], now: datetime) -> list[FailureRow]:
+        """Of ``failures`` (read as they come: a large pass streams them), persist those that
+        say something new (``needs_recording``), all in one transaction."""
+        rows = []
+        with transaction(self.db, self.path) as conn:
+            for failure in failures:
+                old = self._get(conn, failure.fingerprint)
+                if not needs_recording(old, failure, now):
+                    continue
                 row = next_row(
                     old,
                     failure,
@@ -121,14 +152,53 @@ class FailureTable:
     def get(self, fingerprint: str) -> FailureRow | None:
         return self._get(self.db.conn, fingerprint)
 
-    def select(self, where: str, params: tuple[Any, ...], order: str) -> list[FailureRow]:
+    def select(
+        self, where: str, params: tuple[Any, ...], order: str, limit: int = -1
+    ) -> list[FailureRow]:
+        by = f"{order}, fingerprint" if order else "fingerprint"
         rows = self.db.query(
-            f"SELECT * FROM failures WHERE {where} ORDER BY {order}, fingerprint", list(params)
+            f"SELECT * FROM failures WHERE {where} ORDER BY {by} LIMIT ?", [*params, limit]
         )
         return [_row(r) for r in rows]
 
     def unresolved(self) -> list[FailureRow]:
         return self.select(_UNRESOLVED_SQL, (), "first_seen")
+
+    def unresolved_where(self, column: str, values: Iterable[str]) -> list[FailureRow]:
+        """The unresolved failures whose ``column`` is one of ``values``."""
+        if column not in _LOOKUP:
+            raise ValueError(f"failures are not looked up by {column!r}")
+        wanted = sorted(set(values))
+        rows: list[FailureRow] = []
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            where = f"{_UNRESOLVED_SQL} AND {column} IN ({marks})"
+            rows += self.select(where, tuple(chunk), column)
+        return rows
+
+    def unresolved_after(self, fingerprint: str, limit: int) -> list[FailureRow]:
+        """A page of unresolved failures in fingerprint order, after ``fingerprint``."""
+        return self.select(f"{_UNRESOLVED_SQL} AND fingerprint > ?", (fingerprint,), "", limit)
+
+    def open_kinds(self, exclude: str | None) -> dict[tuple[str, str], int]:
+        """Unresolved failures per (category, code), leaving out ``exclude``."""
+        rows = self.db.query(
+            f"SELECT category, code, count(*) AS n FROM failures WHERE {_UNRESOLVED_SQL} "
+            "AND fingerprint != ? GROUP BY category, code",
+            [exclude or ""],
+        )
+        return {(r["category"], r["code"]): r["n"] for r in rows}
+
+    def first_open(self, kind: tuple[str, str], exclude: str | None) -> FailureRow | None:
+        """The oldest unresolved failure of ``kind`` (its example), leaving out ``exclude``."""
+        found = self.select(
+            f"{_UNRESOLVED_SQL} AND category = ? AND code = ? AND fingerprint != ?",
+            (kind[0], kind[1], exclude or ""),
+            "first_seen",
+            1,
+        )
+        return found[0] if found else None
 
     def mark_mirrored(self, fingerprints: Iterable[str]) -> None:
         with transaction(self.db, self.path) as conn:
