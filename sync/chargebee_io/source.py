@@ -7,8 +7,11 @@ table in ``errors`` and everything comes out as ``sync.model`` values (``convert
 Call economy, as for Stripe: either one listing of every subscription on the site
 (``include_deleted``, 100 a page) or listings filtered by ``customer_id[in]`` (100 ids a
 call), whichever is fewer calls. Item prices, items and coupons are fetched by ``id[in]``
-once per cycle and cached for it only. Customers without a subscription are looked up with
-``include_deleted`` to tell "never had one" from "deleted" from "no such customer".
+once per cycle and cached for it only. A reconcile that comes in slices (``population``) has
+its strategy chosen once for the whole cycle; listing everything, the site is listed once and
+kept on disk for the cycle (``listing``), each slice reading back its own customers.
+Customers without a subscription are looked up with ``include_deleted`` to tell "never had
+one" from "deleted" from "no such customer".
 
 Ids are checked against Chargebee's id alphabet before they are sent: a malformed id typed
 into Salesforce is refused for its Account alone instead of spoiling a 100-id filter. A
@@ -32,6 +35,7 @@ from . import errors
 from .convert import Catalog, Unsupported, subscription
 from .events import hints
 from .limiter import RateLimiter
+from .listing import CycleListing
 
 __all__ = ["API_VERSION", "ChargebeeSource", "choose_strategy"]
 
@@ -43,6 +47,8 @@ CUSTOMER_ID = re.compile(r"[A-Za-z0-9_\-.@~]{1,50}")
 # Without a known site-wide total, a few batches are cheaper than a site that might hold
 # millions of subscriptions paged in full.
 UNKNOWN_TOTAL_CUTOFF = 20 * IN_CHUNK
+# Every subscription on the site, deleted ones too (a deleted customer's last state).
+LIST_ALL = {"include_deleted": True}
 
 
 def choose_strategy(customers: int, expected_subscriptions: int | None) -> str:
@@ -59,8 +65,8 @@ class ChargebeeSource:
     """Reads billing state for a set of Chargebee customer ids."""
 
     provider = "chargebee"
-    # Each fetch lists afresh: a reconcile asks for all of its customers at once.
-    keeps_listing = False
+    # A sliced reconcile's listing is listed once and kept on disk (``Spill``) for the cycle.
+    keeps_listing = True
 
     def __init__(
         self,
@@ -75,11 +81,19 @@ class ChargebeeSource:
         self.limiter = limiter or RateLimiter(sleep=self._sleep)
         self._calls: Counter[str] = Counter()
         self.catalog = Catalog()
+        # A sliced cycle's strategy, chosen on its first slice, and its listing on disk.
+        self._cycle_strategy: str | None = None
+        self._listing: CycleListing | None = None
 
     # -- public ---------------------------------------------------------------------------
     def begin_cycle(self) -> None:
-        """Forget the catalog: a long-running daemon must see a renamed item next cycle."""
+        """Forget the catalog: a long-running daemon must see a renamed item next cycle; and
+        release the last cycle's listing."""
         self.catalog = Catalog()
+        self._cycle_strategy = None
+        if self._listing is not None:
+            self._listing.close()
+            self._listing = None
 
     def changes(self, since: datetime) -> ChangeFeed:
         """Events that occurred at or after ``since``, oldest first, as hints."""
@@ -99,36 +113,48 @@ class ChargebeeSource:
         expected_subscriptions: int | None = None,
         population: int | None = None,
     ) -> BillingSnapshot:
+        """``population``: the customers of the whole cycle, asked for in slices: the
+        strategy is chosen for all of them, and a full listing is made once per cycle, kept
+        on disk and read back a slice at a time."""
         ids = sorted(set(customer_ids))
         if not ids:
             return BillingSnapshot()
         self._calls = Counter()
+        sliced = population is not None and population > len(ids)
         refused = {
             cid: "Chargebee ids are 1 to 50 letters, digits and - _ . @ ~ only."
             for cid in ids
             if not CUSTOMER_ID.fullmatch(cid)
         }
         asked = [cid for cid in ids if cid not in refused]
-        strategy = choose_strategy(len(asked), expected_subscriptions)
+        if sliced:
+            if self._cycle_strategy is None:
+                everyone = max(len(asked), population or 0)
+                self._cycle_strategy = choose_strategy(everyone, expected_subscriptions)
+            strategy = self._cycle_strategy
+        else:
+            strategy = choose_strategy(len(asked), expected_subscriptions)
         entries: dict[str, list[dict[str, Any]]] = {cid: [] for cid in asked}
         people: dict[str, dict[str, Any]] = {}
         listed = 0
-        if strategy == "list_all":
+        if strategy == "list_all" and sliced:
+            listing = self._cycle_listing()
+            for kept in listing.entries(asked).values():
+                for entry in kept:
+                    _take(entry, entries, people)
+            listed = listing.listed
+        elif strategy == "list_all":
             wanted = set(asked)
-            for entry in self._list("Subscription", "subscriptions", {"include_deleted": True}):
+            for entry in self._list("Subscription", "subscriptions", LIST_ALL):
                 listed += 1
-                sub = entry["subscription"]
-                if sub["customer_id"] in wanted:
-                    entries[sub["customer_id"]].append(sub)
-                    people[sub["customer_id"]] = entry.get("customer") or {}
+                if entry["subscription"]["customer_id"] in wanted:
+                    _take(entry, entries, people)
         else:
             for entry in self._batched(
                 "Subscription", "subscriptions", "customer_id", asked, refused
             ):
                 listed += 1
-                sub = entry["subscription"]
-                entries.setdefault(sub["customer_id"], []).append(sub)
-                people[sub["customer_id"]] = entry.get("customer") or {}
+                _take(entry, entries, people)
         alone = [cid for cid in asked if not entries.get(cid) and cid not in refused]
         for entry in self._batched("Customer", "customers", "id", alone, refused):
             people[entry["customer"]["id"]] = entry["customer"]
@@ -191,15 +217,29 @@ class ChargebeeSource:
         return backoff_call(once, sleep=self._sleep)
 
     def _list(self, resource: str, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        for rows in self._pages(resource, path, params):
+            yield from rows
+
+    def _pages(
+        self, resource: str, path: str, params: dict[str, Any]
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The pages of a list, one call each, fetched as the caller asks for the next."""
         offset: str | None = None
         while True:
             page_params = {**params, "limit": PAGE}
             if offset:
                 page_params["offset"] = offset
             rows, offset = self._page(resource, path, page_params)
-            yield from rows
+            yield rows
             if not offset or not rows:
                 return
+
+    def _cycle_listing(self) -> CycleListing:
+        if self._listing is None:
+            self._listing = CycleListing(
+                lambda: self._pages("Subscription", "subscriptions", LIST_ALL)
+            )
+        return self._listing
 
     def _batched(
         self, resource: str, path: str, key: str, ids: list[str], refused: dict[str, str]
@@ -244,3 +284,14 @@ class ChargebeeSource:
             # A deleted catalog object is not listed: its subscriptions still carry their own
             # prices, so it is valued from them rather than asked for again.
             cache.setdefault(oid, {"id": oid})
+
+
+def _take(
+    entry: dict[str, Any],
+    entries: dict[str, list[dict[str, Any]]],
+    people: dict[str, dict[str, Any]],
+) -> None:
+    """One listed entry into its customer's subscriptions, and the customer it carries."""
+    sub = entry["subscription"]
+    entries.setdefault(sub["customer_id"], []).append(sub)
+    people[sub["customer_id"]] = entry.get("customer") or {}

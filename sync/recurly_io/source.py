@@ -13,7 +13,10 @@ ones included (Churned vs No Subscription; the list endpoints return every state
 The site-wide totals come from the last full listing (``expected_subscriptions``) or from one
 ``HEAD`` each (``Recurly-Total-Records``), asked only when listing everything could win.
 Plans, plan add-ons (only when a subscription's add-on carries no tiers of its own) and coupons
-are fetched by id once per cycle and cached for it only.
+are fetched by id once per cycle and cached for it only. A reconcile that comes in slices
+(``population``) has its strategy (and the ``HEAD`` counts behind it) chosen once for the whole
+cycle; listing everything, the site is listed once and kept on disk for the cycle
+(``listing``), each slice reading back its own customers.
 
 Account codes (Recurly's rules, from its support article on creating accounts and the API
 reference): at most 50 characters, unique on the site, fixed once set; they cannot start with
@@ -49,6 +52,7 @@ from . import errors
 from .convert import Catalog, Unsupported, customer
 from .events import FEEDS, hints
 from .http import API_VERSION, RecurlyHttp, Reply
+from .listing import CycleListing, fold
 
 __all__ = ["API_VERSION", "HEADROOM", "PAGE", "RecurlySource", "choose_strategy", "refusal"]
 
@@ -88,8 +92,8 @@ class RecurlySource:
     """Reads billing state for a set of Recurly account codes."""
 
     provider = "recurly"
-    # Each fetch lists afresh: a reconcile asks for all of its customers at once.
-    keeps_listing = False
+    # A sliced reconcile's listing is listed once and kept on disk (``Spill``) for the cycle.
+    keeps_listing = True
 
     def __init__(
         self,
@@ -104,12 +108,20 @@ class RecurlySource:
         self._calls: Counter[str] = Counter()
         self.catalog = Catalog()
         self._add_ons_of: set[str] = set()  # plans whose add-ons this cycle's catalog holds
+        # A sliced cycle's strategy, chosen on its first slice, and its listing on disk.
+        self._cycle_strategy: str | None = None
+        self._listing: CycleListing | None = None
 
     # -- public ---------------------------------------------------------------------------
     def begin_cycle(self) -> None:
-        """Forget the catalog: a long-running daemon must see a renamed plan next cycle."""
+        """Forget the catalog: a long-running daemon must see a renamed plan next cycle; and
+        release the last cycle's listing."""
         self.catalog = Catalog()
         self._add_ons_of = set()
+        self._cycle_strategy = None
+        if self._listing is not None:
+            self._listing.close()
+            self._listing = None
 
     def changes(self, since: datetime) -> ChangeFeed:
         """Records updated at or after ``since``, oldest first, as hints (see ``events``)."""
@@ -126,27 +138,46 @@ class RecurlySource:
         expected_subscriptions: int | None = None,
         population: int | None = None,
     ) -> BillingSnapshot:
+        """``population``: the customers of the whole cycle, asked for in slices: the
+        strategy is chosen for all of them, and a full listing is made once per cycle, kept
+        on disk and read back a slice at a time."""
         ids = sorted(set(customer_ids))
         if not ids:
             return BillingSnapshot()
         self._calls = Counter()
+        sliced = population is not None and population > len(ids)
         refused = {cid: why for cid in ids if (why := refusal(cid)) is not None}
         asked = [cid for cid in ids if cid not in refused]
-        strategy = self._strategy(len(asked), expected_subscriptions)
+        if sliced and asked:
+            if self._cycle_strategy is None:
+                everyone = max(len(asked), population or 0)
+                self._cycle_strategy = self._strategy(everyone, expected_subscriptions)
+            strategy = self._cycle_strategy
+        else:
+            strategy = self._strategy(len(asked), expected_subscriptions)
         accounts: dict[str, dict[str, Any]] = {}
         subs: dict[str, list[dict[str, Any]]] = {cid: [] for cid in asked}
         listed = 0
-        if strategy == "list_all":
-            # Codes match ignoring case, so two Salesforce codes may name one account.
-            wanted: dict[str, list[str]] = {}
-            for cid in asked:
-                wanted.setdefault(cid.casefold(), []).append(cid)
+        # Codes match ignoring case, so two Salesforce codes may name one account.
+        wanted: dict[str, list[str]] = {}
+        for cid in asked if strategy == "list_all" else ():
+            wanted.setdefault(fold(cid), []).append(cid)
+        if strategy == "list_all" and sliced:
+            listing = self._cycle_listing()
+            kept_subs, kept_accounts = listing.read(wanted)
+            for key, cids in wanted.items():
+                for cid in cids:
+                    subs[cid] = list(kept_subs.get(key, ()))
+                    if key in kept_accounts:
+                        accounts[cid] = kept_accounts[key]
+            listed = listing.listed
+        elif strategy == "list_all":
             for sub in self._list("/subscriptions", {}):
                 listed += 1
-                for cid in wanted.get(str((sub.get("account") or {}).get("code")).casefold(), ()):
+                for cid in wanted.get(fold((sub.get("account") or {}).get("code")), ()):
                     subs[cid].append(sub)
             for acct in self._list("/accounts", {}):
-                for cid in wanted.get(str(acct.get("code")).casefold(), ()):
+                for cid in wanted.get(fold(acct.get("code")), ()):
                     accounts[cid] = acct
         else:
             for cid in asked:
@@ -220,13 +251,26 @@ class RecurlySource:
         self, path: str, params: Mapping[str, str], template: str | None = None
     ) -> Iterator[dict[str, Any]]:
         """Every record of a list, following ``next`` (a path with its own cursor query)."""
-        page: dict[str, Any] = self._get(path, {**params, "limit": str(PAGE)}, template or path)
+        for data in self._pages(path, params, template):
+            yield from data
+
+    def _pages(
+        self, path: str, params: Mapping[str, str] | None = None, template: str | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The pages of a list, one call each, fetched as the caller asks for the next."""
+        query = {**(params or {}), "limit": str(PAGE)}
+        page: dict[str, Any] = self._get(path, query, template or path)
         while True:
-            yield from page.get("data") or []
+            yield page.get("data") or []
             nxt = page.get("next")
             if not page.get("has_more") or not nxt:
                 return
             page = self._get(str(nxt), {}, template or path)
+
+    def _cycle_listing(self) -> CycleListing:
+        if self._listing is None:
+            self._listing = CycleListing(self._pages)
+        return self._listing
 
     def _pace(self, headers: Mapping[str, str]) -> None:
         """Stay under 80% of the window: with less than ``HEADROOM`` left, wait for -Reset."""
