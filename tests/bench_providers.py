@@ -29,6 +29,7 @@ from scheduler.settings import Settings, load_settings
 from scheduler.wiring import Engine, build_engine
 from standins.env import stand_in_environment
 from standins.salesforce import SalesforceStandIn
+from sync.cycle import SLICE
 from sync.salesforce_io import deploy
 from sync.slack import NullAlerter
 
@@ -165,11 +166,13 @@ def _full_budget(
         )
         billing = feed + min(list_all, 2 * n) + seeded.catalog_calls
     # Accounts and Subscription__c pages, the open Sync_Error__c read, the writes (one
-    # collection call per 200 records of one object).
+    # collection call per 200 records of one object); a reconcile in more than one slice
+    # counts the linked Accounts once (SELECT COUNT()).
     salesforce = (
         _pages(n, SOQL_PAGE)
         + _pages(sf_subs, SOQL_PAGE)
         + 1
+        + (1 if n >= SLICE else 0)
         + sum(math.ceil(w / COLLECTION) for w in written)
     )
     return billing, salesforce
