@@ -124,7 +124,9 @@ class _Lister:
         his = [c0, *(b - 1 for b in bounds)]
         los: list[int | None] = [*bounds, None]
         self.active = [_Range(lo, hi) for lo, hi in zip(los, his, strict=True)]
-        self.active[0].cursor = first[-1]["id"]
+        # The newest range is the first page's chain: its density is known from the start.
+        chain = self.active[0]
+        chain.hi, chain.top, chain.cursor, chain.seen = newest, c0, first[-1]["id"], len(first)
         self.cond = threading.Condition()
         self.stop = False
         self.out: queue.SimpleQueue[Any] = queue.SimpleQueue()
