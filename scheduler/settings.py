@@ -59,6 +59,7 @@ KNOWN = (
     "BILLING_SYNC_RETENTION_DAYS",
     "BILLING_SYNC_CYCLE_TIMEOUT",
     "BILLING_SYNC_HTTP_ADDR",
+    "BILLING_SYNC_STRIPE_LIST_CONCURRENCY",
 )
 
 
@@ -98,6 +99,8 @@ class Settings:
     recurly_api_key: Secret | None = None
     recurly_api_base: str = "https://v3.recurly.com"
     chargebee_rate_limit: int = 150  # requests per minute (CHARGEBEE_RATE_LIMIT)
+    # threads listing Stripe subscriptions by created ranges (BILLING_SYNC_STRIPE_LIST_CONCURRENCY)
+    stripe_list_concurrency: int = 4
 
     @property
     def stripe_mode(self) -> str:
@@ -235,6 +238,23 @@ def _slack(raw: dict[str, str], problems: Problems) -> dict[str, Any]:
     }
 
 
+# Stripe allows 25 requests a second per endpoint: at ~300 ms a page, 8 threads already
+# reach the pacer's 20 a second, and more would only wait.
+MAX_LIST_CONCURRENCY = 8
+
+
+def _stripe_list_concurrency(raw: dict[str, str]) -> int:
+    name = "BILLING_SYNC_STRIPE_LIST_CONCURRENCY"
+    value = raw.get(name)
+    if value is None:
+        return 4
+    if not re.fullmatch(r"[0-9]+", value) or not 1 <= int(value) <= MAX_LIST_CONCURRENCY:
+        raise ConfigError(
+            f"{name}: expected a whole number, 1 to {MAX_LIST_CONCURRENCY}, got '{value}'"
+        )
+    return int(value)
+
+
 def _db(raw: dict[str, str]) -> Path:
     db = Path(raw.get("BILLING_SYNC_DB", DEFAULT_DB)).expanduser()
     if not db.parent.is_dir():
@@ -253,6 +273,7 @@ def _validate(raw: dict[str, str]) -> Settings:
     slack = _slack(raw, problems)
     db = problems.check(_db, raw)
     budget = problems.check(budget_settings, raw)
+    list_concurrency = problems.check(_stripe_list_concurrency, raw)
     if problems.found:
         raise ConfigError(problems.found)
     mode, extra = auth
@@ -268,6 +289,7 @@ def _validate(raw: dict[str, str]) -> Settings:
         **slack,
         **extra,
         **daemon_settings(raw),
+        stripe_list_concurrency=list_concurrency,
     )
 
 

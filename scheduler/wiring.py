@@ -139,7 +139,9 @@ def build_source(
     # In tests ``sleep`` is a no-op, which also turns the pacing off.
     key = settings.stripe_api_key.reveal() if settings.stripe_api_key else ""
     pacer = Pacer(rate_for_key(key), sleep=sleep or time.sleep)
-    return StripeSource(client, sleep=sleep, pacer=pacer)
+    return StripeSource(
+        client, sleep=sleep, pacer=pacer, list_concurrency=settings.stripe_list_concurrency
+    )
 
 
 def billing_identity(settings: Settings) -> str:

@@ -25,6 +25,7 @@ from .invoices import InvoiceRoutes
 from .items import SubscriptionItemRoutes
 from .objects import API_VERSION
 from .params import parse_form
+from .ratelimit import RateLimiter
 from .seed import seed_bulk
 from .store import Store
 from .subscriptions import SubscriptionRoutes
@@ -92,17 +93,27 @@ class StripeStandIn(HttpStandIn):
         self.router = Router(routes)
         self.lock = threading.RLock()
         self._faults: list[int] = []  # statuses for the next calls, consumed in order
+        self._limiter: RateLimiter | None = None
         self._idempotent: dict[tuple[str, str], tuple[int, bytes]] = {}
         HttpStandIn.__init__(self)
 
     # lifecycle -----------------------------------------------------------------------------
 
     # benchmarks and faults -----------------------------------------------------------------
-    def fail_next(self, n: int, status: int = 429) -> None:
+    def fail_next(self, n: int, status: int = 429, *, after: int = 0) -> None:
+        """The next ``n`` calls after the next ``after`` answer ``status``."""
         if status not in (429, 500):
             raise ValueError("status must be 429 or 500")
         with self._stats_lock:
-            self._faults = [status] * n
+            self._faults = [0] * after + [status] * n
+
+    def set_rate_limit(self, per_second: int | None = 25, per_endpoint: int = 25,
+                       clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        """Enforce Stripe's rate limits (test mode: 25 a second, 25 per endpoint) on the
+        limiter's own ``clock``; ``None`` turns them off (the default)."""
+        with self._stats_lock:
+            self._limiter = None if per_second is None else RateLimiter(
+                per_second, per_endpoint, clock)  # fmt: skip
 
     def seed_bulk(self, customers: int = 10_000, subscriptions: int = 12_000, seed: int = 1,
                   *, events: bool = False, span_days: int = 365) -> list[str]:  # fmt: skip
@@ -180,15 +191,18 @@ class StripeStandIn(HttpStandIn):
             request_id = self.store.request_id()
         out_headers = {"Request-Id": request_id, "Stripe-Version": API_VERSION}
         matched = self.router.match(method, url.path)
-        fault = self._count(f"{method} {matched[0] if matched else url.path}")
+        endpoint = f"{method} {matched[0] if matched else url.path}"
+        fault = self._count(endpoint)
+        limiter = self._limiter
+        limited = limiter.refuse(endpoint) if limiter is not None else None
         try:
-            if fault == 429:
+            if fault == 429 or limited:
                 raise StripeError(
                     429,
                     "Request rate limit exceeded. Learn more about rate limits here "
                     "https://stripe.com/docs/rate-limits.",
                     code="rate_limit",
-                    headers={"Stripe-Rate-Limited-Reason": "global-rate"},
+                    headers={"Stripe-Rate-Limited-Reason": limited or "global-rate"},
                 )
             if fault == 500:
                 raise StripeError(500, "An unknown error occurred", type="api_error")
@@ -255,7 +269,8 @@ class StripeStandIn(HttpStandIn):
             self.reset_counters()
             return 200, {"ok": True}
         if method == "POST" and path == "/_standin/fail_next":
-            self.fail_next(int(params.get("n", 1)), int(params.get("status", 429)))
+            self.fail_next(int(params.get("n", 1)), int(params.get("status", 429)),
+                           after=int(params.get("after", 0)))  # fmt: skip
             return 200, {"ok": True}
         if method == "POST" and path == "/_standin/latency":
             self.set_latency(float(params.get("seconds", 0)))

@@ -16,17 +16,27 @@ from typing import Any
 from ..store.spill import Spill
 from .convert import slim
 from .customers import find_listed
+from .partition import newest_first
 
 __all__ = ["CycleListing"]
 
 Pages = Callable[[str, dict[str, Any]], Iterator[list[dict[str, Any]]]]
+SubscriptionPages = Callable[[dict[str, Any]], Iterator[list[dict[str, Any]]]]
 
 
 class CycleListing:
     """One cycle's Stripe listings on disk; ``close`` when the cycle ends."""
 
-    def __init__(self, pages: Pages, expand: list[str]) -> None:
+    def __init__(
+        self, pages: Pages, subscription_pages: SubscriptionPages, expand: list[str], *,
+        ordered: bool = True,
+    ) -> None:  # fmt: skip
+        """``subscription_pages``: the account's subscription listing; ``ordered``: whether
+        its pages come in Stripe's order (one chain), else each customer's subscriptions
+        are put back in that order as they are read back."""
         self._pages = pages
+        self._subscription_pages = subscription_pages
+        self._ordered = ordered
         self._expand = expand
         self._spill = Spill()
         self._subs_listed = False
@@ -40,10 +50,14 @@ class CycleListing:
         """The (slim) subscriptions of ``ids``, listing the account on first use."""
         if not self._subs_listed:
             params = {"status": "all", "expand": self._expand}
-            for data in self._pages("subscriptions", params):
+            for data in self._subscription_pages(params):
                 self._spill.add((sub["customer"], slim(sub)) for sub in data)
             self._subs_listed = True
-        return self._spill.for_customers(ids)
+        found = self._spill.for_customers(ids)
+        if not self._ordered:
+            for subs in found.values():
+                newest_first(subs)
+        return found
 
     def find_customers(
         self, todo: set[str], weight: float = 1.0

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -36,14 +35,14 @@ from ..model import (
     Subscription,
     Tier,
 )
-from ..retry import backoff_call
-from . import errors
+from .calls import StripeCalls
 from .catalog import catalog_needs
 from .convert import Converted, coupon_ids, dec, slim, ts
 from .customers import LISTING_CUTOFF, find_listed
 from .events import EVENT_TYPES, hints
 from .listing import CycleListing
 from .pacing import Pacer
+from .partition import Partitioning, newest_first
 from .raw import RawReader
 from .strategy import PAGE, choose_strategy
 
@@ -71,12 +70,14 @@ class StripeSource:
         sleep: Callable[[float], None] | None = None,
         raw: bool = True,
         pacer: Pacer | None = None,
+        list_concurrency: int = 1,
     ):
         self.client = client
-        self.raw = RawReader(client) if raw else None
-        self._sleep: Callable[[float], None] = sleep or time.sleep
-        self._pacer = pacer
-        self._calls: Counter[str] = Counter()
+        reader = RawReader(client) if raw else None
+        self._http = StripeCalls(client, reader, sleep or time.sleep, pacer)
+        # Threads reading the account's subscription listing (by ``created`` ranges).
+        self._partitioning = Partitioning(concurrency=max(1, list_concurrency))
+        self._expected: int | None = None  # about how many subscriptions the listing holds
         self._products: dict[str, dict[str, Any]] = {}
         self._coupons: dict[str, dict[str, Any]] = {}
         self._tiers: dict[str, list[dict[str, Any]]] = {}
@@ -85,6 +86,15 @@ class StripeSource:
         # One cycle's listings on disk, when its customers come in slices.
         self._listing: CycleListing | None = None
         self._asked = 0  # customers asked for so far this cycle
+
+    @property
+    def raw(self) -> RawReader | None:
+        """The JSON reader, or None when replies go through stripe-python's objects."""
+        return self._http.raw
+
+    @raw.setter
+    def raw(self, reader: RawReader | None) -> None:
+        self._http.raw = reader
 
     # -- public ---------------------------------------------------------------------------
     def begin_cycle(self) -> None:
@@ -98,10 +108,10 @@ class StripeSource:
 
     def changes(self, since: datetime) -> ChangeFeed:
         """Events created at or after ``since``, as hints (ids only, never billing values)."""
-        self._calls = Counter()
+        self._http.reset()
         params = {"types": list(EVENT_TYPES), "created": {"gte": int(since.timestamp())}}
         found = tuple(hints(self._list("events", params)))
-        return ChangeFeed(found, sum(self._calls.values()), stripe.api_version)
+        return ChangeFeed(found, sum(self._http.counts.values()), stripe.api_version)
 
     def fetch(
         self,
@@ -116,7 +126,10 @@ class StripeSource:
         ids = sorted(set(customer_ids))
         if not ids:
             return BillingSnapshot()
-        self._calls = Counter()
+        self._http.reset()
+        # The partitioned listing's split points: the last listing's total, else one a
+        # linked customer.
+        self._expected = expected_subscriptions or max(len(ids), population or 0)
         sliced = population is not None and population > len(ids)
         # A customer-listing page kept for later slices serves them too: each customer of
         # this slice stands for this many of those the cycle has still to ask for.
@@ -134,10 +147,14 @@ class StripeSource:
         elif strategy == "list_all":
             listed = 0
             # Counted as they stream past: most of the account's subscriptions are not kept.
-            for sub in self._list("subscriptions", {"status": "all", "expand": EXPAND}):
-                listed += 1  # noqa: SIM113
-                if sub["customer"] in wanted:
-                    raw[sub["customer"]].append(slim(sub))
+            for data in self._subscription_pages({"status": "all", "expand": EXPAND}):
+                listed += len(data)
+                for sub in data:
+                    if sub["customer"] in wanted:
+                        raw[sub["customer"]].append(slim(sub))
+            if self._partitioning.concurrency > 1:
+                for subs in raw.values():
+                    newest_first(subs)
         else:
             for cid in ids:
                 try:
@@ -186,53 +203,22 @@ class StripeSource:
             customers=customers,
             missing=frozenset(missing),
             refused=refused,
-            stats=FetchStats(strategy, listed, dict(self._calls), self._customers_listed),
+            stats=FetchStats(strategy, listed, dict(self._http.counts), self._customers_listed),
         )
 
     # -- HTTP ------------------------------------------------------------------------------
     def _get(
         self, label: str, path: str, params: dict[str, Any], sdk: Callable[[], Any]
     ) -> dict[str, Any]:
-        """GET ``path``: as JSON when raw, else through ``sdk()``'s StripeObject."""
-        raw = self.raw
-
-        def read() -> dict[str, Any]:
-            if raw is not None:
-                return raw.get(path, params)
-            result: dict[str, Any] = sdk().to_dict()
-            return result
-
-        def once() -> dict[str, Any]:
-            if self._pacer is not None:
-                self._pacer.wait()
-            self._calls[label] += 1
-            return errors.call(read)
-
-        return backoff_call(once, sleep=self._sleep)
+        return self._http.get(label, path, params, sdk)
 
     def _list(self, resource: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        for data in self._pages(resource, params):
+        for data in self._http.pages(resource, params):
             yield from data
 
-    def _pages(self, resource: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        """The pages of a list, one call each, fetched as the caller asks for the next."""
-        service = getattr(self.client.v1, resource)
-        path = f"/v1/{resource}"
-        cursor: str | None = None
-        while True:
-            page_params = {**params, "limit": PAGE}
-            if cursor:
-                page_params["starting_after"] = cursor
-
-            def list_page(p: dict[str, Any] = page_params) -> Any:
-                return service.list(params=p)
-
-            page = self._get(f"GET {path}", path, page_params, list_page)
-            data = page.get("data", [])
-            yield data
-            if not page.get("has_more") or not data:
-                return
-            cursor = data[-1]["id"]
+    def _subscription_pages(self, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        """The account's whole subscription listing, partitioned when concurrent."""
+        return self._http.listing("subscriptions", params, self._partitioning, self._expected)
 
     def _find_customers(
         self, wanted: list[str], *, weight: float | None = None
@@ -251,12 +237,17 @@ class StripeSource:
             kept, self._customers_listed = self._cycle_listing().find_customers(todo, weight)
             return kept
         found: dict[str, dict[str, Any] | None] = {}
-        self._customers_listed = find_listed(self._pages("customers", {}), todo, found)
+        self._customers_listed = find_listed(self._http.pages("customers", {}), todo, found)
         return found
 
     def _cycle_listing(self) -> CycleListing:
         if self._listing is None:
-            self._listing = CycleListing(self._pages, EXPAND)
+            self._listing = CycleListing(
+                self._http.pages,
+                self._subscription_pages,
+                EXPAND,
+                ordered=self._partitioning.concurrency <= 1,
+            )
         return self._listing
 
     def _retrieve(

@@ -1,0 +1,97 @@
+"""The source's calls to Stripe: one GET, paced, counted, translated, retried; list pages.
+
+Several listing threads share one ``StripeCalls``: the pacer is thread-safe and the counter
+is updated under a lock, so a partitioned listing keeps the rate and counts every call.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import stripe
+
+from ..retry import backoff_call
+from . import errors
+from .pacing import Pacer
+from .partition import Partitioning, partitioned_pages
+from .raw import RawReader
+from .strategy import PAGE
+
+__all__ = ["StripeCalls"]
+
+Page = list[dict[str, Any]]
+
+
+class StripeCalls:
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        raw: RawReader | None,
+        sleep: Callable[[float], None],
+        pacer: Pacer | None,
+    ) -> None:
+        self.client, self.raw = client, raw
+        self._sleep, self._pacer = sleep, pacer
+        self._lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.counts = Counter()
+
+    def get(
+        self, label: str, path: str, params: dict[str, Any], sdk: Callable[[], Any]
+    ) -> dict[str, Any]:
+        """GET ``path``: as JSON when raw, else through ``sdk()``'s StripeObject."""
+        raw = self.raw
+
+        def read() -> dict[str, Any]:
+            if raw is not None:
+                return raw.get(path, params)
+            result: dict[str, Any] = sdk().to_dict()
+            return result
+
+        def once() -> dict[str, Any]:
+            if self._pacer is not None:
+                self._pacer.wait(label)
+            with self._lock:
+                self.counts[label] += 1
+            return errors.call(read)
+
+        return backoff_call(once, sleep=self._sleep)
+
+    def page(self, resource: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One page of a list, ``params`` as sent (``limit`` and cursor included)."""
+        service = getattr(self.client.v1, resource)
+        path = f"/v1/{resource}"
+
+        def list_page() -> Any:
+            return service.list(params=params)
+
+        return self.get(f"GET {path}", path, params, list_page)
+
+    def pages(self, resource: str, params: dict[str, Any]) -> Iterator[Page]:
+        """The pages of a list, one call each, fetched as the caller asks for the next."""
+        cursor: str | None = None
+        while True:
+            page_params = {**params, "limit": PAGE}
+            if cursor:
+                page_params["starting_after"] = cursor
+            page = self.page(resource, page_params)
+            data = page.get("data", [])
+            yield data
+            if not page.get("has_more") or not data:
+                return
+            cursor = data[-1]["id"]
+
+    def listing(
+        self, resource: str, params: dict[str, Any], how: Partitioning, expected: int | None
+    ) -> Iterator[Page]:
+        """The pages of a whole list: one chain (``pages``) at concurrency 1, else ranges of
+        ``created`` read concurrently (``partition``), pages in no fixed order."""
+        if how.concurrency <= 1:
+            return self.pages(resource, params)
+        return partitioned_pages(lambda p: self.page(resource, p), params, how, expected)
