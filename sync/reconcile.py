@@ -58,6 +58,7 @@ class Pass:
             halt=cycle.halt,
             budget=cycle.budget,
             progress=cycle.progress,
+            concurrency=cycle.write_concurrency,
         )
         self._open_subjects = {r.subject for r in open_rows.values()}
         self._open_accounts = {r.account_id for r in open_rows.values() if r.account_id}
