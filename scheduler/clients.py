@@ -9,9 +9,11 @@ does: on 401 INVALID_SESSION_ID it fetches a new token once and replays the requ
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from functools import cached_property
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import jwt
@@ -209,10 +211,17 @@ class TokenSource:
 
 
 class ReauthSession(requests.Session):
-    """A requests session that renews the Salesforce token once on INVALID_SESSION_ID."""
+    """A requests session that renews the Salesforce token once on INVALID_SESSION_ID.
+
+    The gateway's write pool sends through one session from several threads. What a request
+    changes on a Session is its cookie jar (read unlocked while another thread's response is
+    stored in it); the urllib3 pool behind the adapter is thread-safe and keeps 10
+    connections to the one instance host. The API authenticates by the Authorization header,
+    never by cookie, so the jar takes none and stays empty."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self.connection: SalesforceConnection | None = None
 
     def request(
@@ -234,8 +243,8 @@ class ReauthSession(requests.Session):
                 code="INVALID_SESSION_ID",
                 category=Category.CONFIGURATION,
             )
-        conn.reauthenticate()
         headers = dict(kwargs.pop("headers", None) or {})
+        conn.renew(str(headers.get("Authorization") or ""))
         headers["Authorization"] = f"Bearer {conn.sf.session_id}"
         kwargs["headers"] = headers
         return super().request(method, url, *args, **kwargs)
@@ -262,6 +271,7 @@ class SalesforceConnection:
         self.tokens = TokenSource(settings, ReauthSession())
         self.tokens.http.verify = self.http.verify
         self.reauth_count = 0
+        self._renewing = threading.Lock()
         token = self.tokens.fetch()
         self.identity_url = token.identity_url
         self.sf = Salesforce(
@@ -304,6 +314,14 @@ class SalesforceConnection:
     @property
     def user_id(self) -> str | None:
         return self._identity[1]
+
+    def renew(self, sent: str) -> None:
+        """Renew the session that ``sent`` (the refused request's Authorization header) was
+        made with, unless another thread already has: concurrent writes that all meet the
+        expired token renew it once."""
+        with self._renewing:
+            if not sent or sent == f"Bearer {self.sf.session_id}":
+                self.reauthenticate()
 
     def reauthenticate(self) -> None:
         token = self.tokens.fetch()

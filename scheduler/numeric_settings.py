@@ -9,7 +9,7 @@ from typing import Any
 
 from .setting_values import ConfigError
 
-__all__ = ["budget_settings", "daemon_settings"]
+__all__ = ["budget_settings", "daemon_settings", "write_concurrency"]
 
 
 def _number(
@@ -49,6 +49,19 @@ def budget_settings(raw: dict[str, str]) -> dict[str, Any]:
         "api_hard_percent": hard,
         "api_max_per_cycle": None if cap is None else int(cap),
     }
+
+
+# requests keeps 10 connections to a host (HTTPAdapter's pool_maxsize): more calls in flight
+# would open and drop a connection each time.
+MAX_WRITE_CONCURRENCY = 10
+
+
+def write_concurrency(raw: dict[str, str]) -> int:
+    """BILLING_SYNC_SALESFORCE_WRITE_CONCURRENCY: sObject Collections calls in flight at once;
+    1 writes one call at a time."""
+    name = "BILLING_SYNC_SALESFORCE_WRITE_CONCURRENCY"
+    value = _number(raw, name, 4, 1, MAX_WRITE_CONCURRENCY, whole=True)
+    return int(value if value is not None else 4)
 
 
 def _seconds(raw: dict[str, str], name: str, default: int, minimum: int, unit: str) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 from metadata import schema
 
 from .billing_settings import PROVIDER_SECRETS, PROVIDER_SETTINGS, billing_settings
-from .numeric_settings import budget_settings, daemon_settings
+from .numeric_settings import budget_settings, daemon_settings, write_concurrency
 from .salesforce_settings import salesforce_auth
 from .setting_values import ConfigError, Problems, Secret, file_setting, url_setting
 
@@ -53,6 +53,7 @@ KNOWN = (
     "BILLING_SYNC_API_SOFT_PERCENT",
     "BILLING_SYNC_API_HARD_PERCENT",
     "BILLING_SYNC_API_MAX_PER_CYCLE",
+    "BILLING_SYNC_SALESFORCE_WRITE_CONCURRENCY",
     # the daemon (`billing-sync run`)
     "BILLING_SYNC_INTERVAL",
     "BILLING_SYNC_FULL_RECONCILE",
@@ -85,6 +86,7 @@ class Settings:
     api_soft_percent: float = 70.0
     api_hard_percent: float = 90.0
     api_max_per_cycle: int | None = None
+    salesforce_write_concurrency: int = 4  # collection calls in flight at once
     # the daemon (`billing-sync run`); see _daemon_settings
     interval_s: int = 60
     full_reconcile: str = "0 3 * * *"
@@ -274,6 +276,7 @@ def _validate(raw: dict[str, str]) -> Settings:
     db = problems.check(_db, raw)
     budget = problems.check(budget_settings, raw)
     list_concurrency = problems.check(_stripe_list_concurrency, raw)
+    concurrency = problems.check(write_concurrency, raw)
     if problems.found:
         raise ConfigError(problems.found)
     mode, extra = auth
@@ -286,6 +289,7 @@ def _validate(raw: dict[str, str]) -> Settings:
         salesforce_jwt_audience=audience,
         db_path=db,
         **budget,
+        salesforce_write_concurrency=concurrency,
         **slack,
         **extra,
         **daemon_settings(raw),

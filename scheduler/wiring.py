@@ -117,6 +117,7 @@ def build_engine(
         budget=ApiBudget(
             settings.api_soft_percent, settings.api_hard_percent, settings.api_max_per_cycle
         ),
+        write_concurrency=settings.salesforce_write_concurrency,
     )
     return Engine(source, gateway, store, chosen, cycle)
 

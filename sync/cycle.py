@@ -56,6 +56,7 @@ class Cycle:
         budget: ApiBudget | None = None,
         bulk_threshold: int = BULK_THRESHOLD,
         slice_size: int = SLICE,
+        write_concurrency: int = 1,
     ):
         self.source = source
         # Which Account field links a customer, which external ID keys its subscriptions.
@@ -70,6 +71,7 @@ class Cycle:
         self.budget = budget or ApiBudget()
         self.bulk_threshold = bulk_threshold
         self.slice_size = slice_size
+        self.write_concurrency = write_concurrency  # collection calls in flight (sync.writer)
 
     # -- the cycle -------------------------------------------------------------------------
     def run(

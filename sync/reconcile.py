@@ -59,6 +59,7 @@ class Pass:
             halt=cycle.halt,
             budget=cycle.budget,
             progress=cycle.progress,
+            concurrency=cycle.write_concurrency,
         )
         # Marks and failures wait on disk for the end of the pass, whatever their number.
         self.ledger = cycle.store.pass_ledger()

@@ -7,11 +7,19 @@ one Bulk API 2.0 job (and so does the rest of that object at the end, unless it 
 a pass never holds more than about a threshold's worth of changes whatever the size of the
 org, and a first cycle at 100,000 Accounts makes a handful of jobs instead of 1,100
 collection calls.
+
+Collection calls go out up to ``concurrency`` at a time (``CallPool``): the records are sorted
+by Account and cut into 200-record calls in that order, so calls in flight together hold
+neighbouring Account ranges and rarely need the same parent row lock. Results are taken in
+call order, not completion order, so counts, failures and progress read as they would one
+call at a time.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from metadata import schema
@@ -25,7 +33,7 @@ from .outcomes import stop_on_lost_access, write_failure
 from .ports import CrmGateway, WriteOutcome
 from .report import CycleReport
 
-__all__ = ["BULK_THRESHOLD", "WRITE_SLICE", "Halted", "Writer"]
+__all__ = ["BULK_THRESHOLD", "WRITE_CONCURRENCY", "WRITE_SLICE", "Halted", "Writer"]
 
 SUBSCRIPTION = schema.SUBSCRIPTION.name
 # Records per write step: one collection call, so a stop request (SIGTERM, the cycle's
@@ -36,6 +44,10 @@ BULK_THRESHOLD = 20_000
 # A job costs about ten calls (create, upload, close, polls, three result lists): once a pass
 # has sent one for an object, a rest of more than this goes out as a job too.
 BULK_REST = 2_000
+# Collection calls in flight at once (BILLING_SYNC_SALESFORCE_WRITE_CONCURRENCY): at ~0.2 s
+# a call, four cut a first cycle's write time by about four; more would mostly hold more
+# rows locked at once for other integrations.
+WRITE_CONCURRENCY = 4
 
 Progress = Callable[..., None]  # (message, done=None, total=None)
 
@@ -58,8 +70,10 @@ class Writer:
         halt: Callable[[], str | None],
         budget: ApiBudget,
         progress: Progress,
+        concurrency: int = 1,
     ):
         self.gateway = gateway
+        self.concurrency = max(1, concurrency)
         self.report = report
         self.key = subscription_key
         self.bulk_threshold = bulk_threshold
@@ -69,6 +83,7 @@ class Writer:
         self.subs: list[RecordChange] = []
         self.accounts: list[RecordChange] = []
         self._jobs: set[str] = set()  # objects already sent as a job in this pass
+        self._done = 0  # records of the object being written whose results are in
 
     @property
     def waiting(self) -> int:
@@ -113,20 +128,91 @@ class Writer:
         if bulk:
             self._jobs.add(sobject)
         step = max(len(todo), 1) if bulk else WRITE_SLICE
-        report, total = self.report, len(todo)
-        for start in range(0, total, step):
-            self._may_write()
-            part = todo[start : start + step]
-            payloads = [c.payload() for c in part]
-            results = self._send(sobject, key_field, payloads, bulk=bulk)
-            stop_on_lost_access(results)
-            for change, result in zip(part, results, strict=True):
-                if result.success:
-                    report.written += 1
-                else:
-                    failures.append(write_failure(change, result))
-            done = start + len(part)
-            self.progress(f"writing {sobject} records {done:,}/{total:,}", done, total)
+        parts = [todo[start : start + step] for start in range(0, len(todo), step)]
+        self._done = 0
+        if bulk or self.concurrency == 1 or len(parts) == 1:
+            for part in parts:
+                self._may_write()
+                results = self._send(sobject, key_field, [c.payload() for c in part], bulk=bulk)
+                self._record(part, results, sobject, len(todo), failures)
+            return
+        self._write_pooled(parts, sobject, key_field, len(todo), failures)
+
+    def _write_pooled(
+        self,
+        parts: list[list[RecordChange]],
+        sobject: str,
+        key_field: str,
+        total: int,
+        failures: list[Failure],
+    ) -> None:
+        """Up to ``concurrency`` collection calls in flight. Before each new call: a stop
+        request, the budget; a stop submits nothing more, but every call already in flight
+        finishes and its results are recorded before the stop is raised. Of several errors,
+        the one of the earliest call wins, as it would have one call at a time."""
+        inflight: deque[tuple[list[RecordChange], Future[Sequence[WriteOutcome]]]] = deque()
+        stop: Exception | None = None  # raised by the check before a call that never went out
+        error: Exception | None = None  # raised by (or for) a call that went out
+        pending = iter(parts)
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sf-write") as pool:
+            while True:
+                while stop is None and error is None and len(inflight) < self.concurrency:
+                    part = next(pending, None)
+                    if part is None:
+                        break
+                    try:
+                        self._may_write(in_flight=len(inflight))
+                    except (Halted, StopCycle) as exc:
+                        stop = exc
+                        break
+                    payloads = [c.payload() for c in part]
+                    inflight.append(
+                        (part, pool.submit(self._send, sobject, key_field, payloads, bulk=False))
+                    )
+                if not inflight:
+                    break
+                part, future = inflight.popleft()
+                try:
+                    results = future.result()
+                    if error is None:
+                        self._record(part, results, sobject, total, failures)
+                    else:
+                        self._record_written(part, results, sobject, total, failures)
+                except Exception as exc:  # kept, and raised once the pool has drained
+                    error = error or exc
+        if error is not None:
+            raise error
+        if stop is not None:
+            raise stop
+
+    def _record(
+        self,
+        part: list[RecordChange],
+        results: Sequence[WriteOutcome],
+        sobject: str,
+        total: int,
+        failures: list[Failure],
+    ) -> None:
+        stop_on_lost_access(results)
+        self._record_written(part, results, sobject, total, failures)
+
+    def _record_written(
+        self,
+        part: list[RecordChange],
+        results: Sequence[WriteOutcome],
+        sobject: str,
+        total: int,
+        failures: list[Failure],
+    ) -> None:
+        report = self.report
+        for change, result in zip(part, results, strict=True):
+            if result.success:
+                report.written += 1
+            else:
+                failures.append(write_failure(change, result))
+        self._done += len(part)
+        done = self._done
+        self.progress(f"writing {sobject} records {done:,}/{total:,}", done, total)
 
     def _send(
         self, sobject: str, key_field: str, payloads: list[dict[str, Any]], *, bulk: bool
@@ -138,12 +224,14 @@ class Writer:
             return gw.update(payloads)
         return gw.upsert(sobject, key_field, payloads)
 
-    def _may_write(self) -> None:
-        """Before every write call: a stop request, the API budget."""
+    def _may_write(self, in_flight: int = 0) -> None:
+        """Before every write call: a stop request, the API budget. A call in flight may not
+        have been counted yet: each is taken as one more, so the pool stops early rather
+        than late."""
         reason = self.halt()
         if reason:
             raise Halted(reason)
-        calls = sum(self.gateway.calls.values()) - self.report.calls_before
+        calls = sum(self.gateway.calls.values()) - self.report.calls_before + in_flight
         over = self.budget.blocks_writes(self.gateway.usage(), calls)
         if over:
             raise StopCycle(over, category=Category.LIMITS, code="API_BUDGET")

@@ -13,6 +13,7 @@ from .faults import FaultsMixin, ValidationRule
 from .ids import to18
 from .org_schema import SchemaMixin
 from .records import RecordsMixin
+from .rowlocks import RowLocks
 from .schema import ObjectSchema, standard_objects
 from .security import INTEGRATION_USERNAME, Access, SecurityMixin
 from .storage import ObjectStore, index_key, indexed_fields
@@ -51,6 +52,9 @@ class Org(SchemaMixin, SecurityMixin, FaultsMixin, RecordsMixin, WritesMixin):
         self._tokens: dict[str, tuple[str, float]] = {}
         self._rules: dict[str, list[ValidationRule]] = {}
         self._lock_failures = 0
+        # Taken outside ``lock`` (which only keeps the stand-in's own state consistent), so a
+        # transaction in flight can make another wait for its rows, as in Salesforce.
+        self.row_locks = RowLocks()
         self._perm_version = 0
         self._access_cache: dict[str, tuple[int, Access]] = {}
         self.admin_user_id = self.insert(

@@ -7,6 +7,7 @@ from .components import FieldSpec
 from .ids import normalize_id
 from .org import Access
 from .rest_common import Response, json_body
+from .rowlocks import lock_failure
 from .schema import ObjectSchema
 from .sferrors import RecordError, SfError, not_found
 
@@ -70,6 +71,19 @@ class CollectionsMixin:
     def _collection_write(self, typed, all_or_none, access, mode, ext: FieldSpec | None = None):
         # Phase 1, like Salesforce's deserializer: any unreadable record fails the request.
         prepared = [(schema, self.org.deserialize(schema, r, access), r) for schema, r in typed]
+        # Row locks first, record by record, waiting for other transactions in flight but
+        # not holding the org's state lock meanwhile; released when this one ends.
+        owner = object()
+        blocked = [
+            self.org.row_locks.acquire(owner, self.org.rows_to_lock(schema, values, ext))
+            for schema, values, _ in prepared
+        ]
+        try:
+            return self._collection_txn(prepared, blocked, all_or_none, access, mode, ext)
+        finally:
+            self.org.row_locks.release(owner)
+
+    def _collection_txn(self, prepared, blocked, all_or_none, access, mode, ext) -> Response:
         results: list[dict] = []
         with self.org.lock:
             txn = self.org.begin()
@@ -80,9 +94,13 @@ class CollectionsMixin:
                     if v is not None:
                         key = v.lower() if isinstance(v, str) and not ext.case_sensitive else v
                         ext_counts[key] = ext_counts.get(key, 0) + 1
-            for schema, values, raw in prepared:
+            for (schema, values, raw), locked_out in zip(prepared, blocked, strict=True):
                 result: dict = {}
                 try:
+                    if locked_out:
+                        if mode == "update" and normalize_id(values.get("Id")):
+                            result["id"] = normalize_id(values.get("Id"))
+                        raise lock_failure(locked_out)
                     if mode == "create":
                         if any(k.lower() == "id" for k in raw if k != "attributes"):
                             raise RecordError("INVALID_FIELD", "cannot specify Id in an insert "

@@ -154,6 +154,19 @@ class SalesforceStandIn:
         else:
             raise ValueError(f"unsupported fault {error!r}")
 
+    def hold_row_locks(self, *record_ids: str) -> Callable[[], None]:
+        """Another user's long transaction holds these rows until the returned function is
+        called. A write that needs one (the record itself, or an Account as the parent of a
+        Subscription__c) fails per record with UNABLE_TO_LOCK_ROW, as it would once
+        Salesforce's lock wait ran out (the stand-in does not spend the wait)."""
+        handle = self.org.row_locks.hold(record_ids)
+        return lambda: self.org.row_locks.release(handle)
+
+    def set_lock_timeout(self, seconds: float) -> None:
+        """How long a write waits for a row another transaction in flight holds (Salesforce:
+        about 10 s) before failing that record with UNABLE_TO_LOCK_ROW."""
+        self.org.row_locks.timeout = max(0.0, float(seconds))
+
     def set_latency(self, seconds: float) -> None:
         self._latency = max(0.0, float(seconds))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -26,6 +25,7 @@ from ..retry import backoff_call, retry_delay
 from . import errors
 from .access import sobject
 from .results import RecordError, Row, WriteResult
+from .shared import CallCounter, Usage, UsageMark, usage_of
 
 __all__ = ["BATCH", "RecordError", "SalesforceGateway", "WriteResult"]
 
@@ -62,7 +62,9 @@ class SalesforceGateway:
         self._account_fields = _soql_fields("Account", ["Id", "Name", link, "SystemModstamp"])
         # Our own writes move SystemModstamp too: looking for link changes, they are left out.
         self.own_user_id = own_user_id
-        self.calls: Counter[str] = Counter()
+        # Both shared with the writer's pool threads (``sync.writer``): each takes a lock.
+        self.calls = CallCounter()
+        self._usage = UsageMark()
         self._sleep: Callable[[float], None] = sleep or time.sleep
 
     # -- reads -----------------------------------------------------------------------------
@@ -168,8 +170,12 @@ class SalesforceGateway:
 
             records, url = self._call("query", more)
 
-    def usage(self) -> tuple[int, int] | None:
-        """The org's daily API usage as the last response reported it: (used, total)."""
+    def usage(self) -> Usage | None:
+        """The org's daily API usage as the last response reported it: (used, total). With
+        concurrent writes, the last-started call that finished (``UsageMark``)."""
+        own = self._usage.reading
+        if own is not None:
+            return own
         seen = self.sf.api_usage.get("api-usage")
         return None if seen is None else (int(seen.used), int(seen.total))
 
@@ -240,18 +246,32 @@ class SalesforceGateway:
     def _batch(self, path: str, batch: list[Row], key_field: str) -> list[WriteResult]:
         body = {"allOrNone": False, "records": batch}
         label = "PATCH " + ("composite/sobjects" if key_field == "Id" else path)
-        return self._call(
-            label,
-            lambda: _results(batch, self.sf.restful(path, method="PATCH", json=body), key_field),
-        )
+        # This response's own Sforce-Limit-Info: with calls in flight together, the client's
+        # ``api_usage`` is whichever response came back last.
+        limits: list[str] = []
 
-    def _call(self, label: str, fn: Callable[[], T]) -> T:
+        def seen(resp: Any, *args: Any, **kwargs: Any) -> None:
+            limits.append(resp.headers.get("Sforce-Limit-Info") or "")
+
+        def send() -> list[WriteResult]:
+            limits.clear()
+            answer = self.sf.restful(path, method="PATCH", json=body, hooks={"response": seen})
+            return _results(batch, answer, key_field)
+
+        return self._call(label, send, usage=lambda: usage_of(limits[-1] if limits else None))
+
+    def _call(
+        self, label: str, fn: Callable[[], T], *, usage: Callable[[], Usage | None] | None = None
+    ) -> T:
         """One API call (counted), translated through the error table, retried with backoff
-        while it says RetryLater."""
+        while it says RetryLater. ``usage`` reads the API usage its own response reported."""
 
         def once() -> T:
-            self.calls[label] += 1
-            return errors.call("", fn)
+            self.calls.add(label)
+            ticket = self._usage.ticket()
+            out = errors.call("", fn)
+            self._usage.record(ticket, usage() if usage else None)
+            return out
 
         return backoff_call(once, sleep=self._sleep)
 
