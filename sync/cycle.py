@@ -162,9 +162,7 @@ class Cycle:
             batches = slices(gw.stream_accounts(), gw.stream_subscriptions(), size)
         retry_requested: set[str] = set()
         if not dry_run:
-            retry_requested = {
-                r["Fingerprint__c"] for r in gw.read_open_errors() if r.get("Retry_Requested__c")
-            }
+            retry_requested = {r["Fingerprint__c"] for r in gw.read_retry_requested()}
         run = self.begin_pass(report, now, retry_requested, dry_run=dry_run, full=not account_id)
         population: int | None = None
         for n, (accounts, rows) in enumerate(batches):

@@ -128,9 +128,7 @@ class IncrementalCycle:
         moved = [a for a in changed if a.get(link) != known.get(a["Id"])]
         linked = {a[link]: "Account link changed" for a in moved if a.get(link)}
         cleared = [a for a in moved if not a.get(link)]
-        retry_requested = {
-            r["Fingerprint__c"] for r in gw.read_open_errors() if r.get("Retry_Requested__c")
-        }
+        retry_requested = {r["Fingerprint__c"] for r in gw.read_retry_requested()}
         queued = {row.customer_id: "retry due" for row in store.due_retries(now) if row.customer_id}
         for row in store.open_failures_where("fingerprint", retry_requested):
             if row.customer_id:

@@ -95,8 +95,7 @@ def full_budget(facts: DataFacts, *, first: bool, change: Change | None = None) 
         (f"SOQL Account pages ceil({facts.accounts}/2000)", pages(facts.accounts, SOQL_PAGE)),
         (f"SOQL Subscription__c pages ceil({facts.sf_subscriptions}/2000), at least 1",
          pages(facts.sf_subscriptions, SOQL_PAGE)),
-        (f"SOQL open Sync_Error__c pages ceil({facts.open_errors}/2000), at least 1",
-         pages(facts.open_errors, SOQL_PAGE)),
+        ("SOQL Sync_Error__c ticked Retry Requested (none seeded), one page", 1),
         (f"SOQL COUNT() of linked Accounts when {facts.accounts} > a slice of {SLICE}",
          int(facts.accounts >= SLICE)),
     ]  # fmt: skip
@@ -127,13 +126,13 @@ def full_budget(facts: DataFacts, *, first: bool, change: Change | None = None) 
 
 
 def incremental_budget(facts: DataFacts, change: Change) -> Budget:
-    """One daemon tick: the events since the cursor, the changed-Accounts and open-errors
+    """One daemon tick: the events since the cursor, the changed-Accounts and Retry Requested
     reads; for K dirty customers their Accounts and Subscription__c (500 ids a query), one
     listing each (or the account-wide listing when fewer), their products, the writes."""
     k = change.customers
     sf: list[tuple[str, int]] = [
         ("SOQL changed Accounts, one page", 1),
-        ("SOQL open Sync_Error__c, one page", pages(facts.open_errors, SOQL_PAGE)),
+        ("SOQL Sync_Error__c ticked Retry Requested (none seeded), one page", 1),
     ]
     stripe: list[tuple[str, int]] = [
         (f"Stripe events pages ceil({change.events}/100), at least 1",

@@ -6,8 +6,10 @@ peak RSS are read in the engine's process alone. Two runs on the same seeded dat
 - at zero latency, for the engine's CPU (``time.process_time``) per Account and its peak RSS
   (``VmHWM``, reset before each scenario), plus the call counts;
 - at injected latency (Stripe 300 ms, Salesforce 200 ms per request by default), for the wall
-  time, next to the floor ``calls x latency / concurrency`` (the engine makes one call at a
-  time today: concurrency 1).
+  time, next to two floors: ``calls x latency`` (one call at a time) and ``calls x latency /
+  concurrency`` per service, at the concurrency the engine runs with (Stripe listing threads,
+  Salesforce collection calls in flight: ``--stripe-concurrency``, ``--sf-concurrency``,
+  default 4 each as shipped).
 
 The engine's clock is pinned: scenario k runs at a fixed time, so what it writes (failures'
 backoff, stamps) cannot depend on how fast the scenarios before it ran. The call budget comes
@@ -17,6 +19,7 @@ record written every cycle, 200 a call), so that the diff's own saving shows.
 
     python -m tests.bench_cycle [--accounts N] [--subscriptions S] [--without-subs K]
         [--stripe-latency 0.3] [--sf-latency 0.2] [--cpu-only]
+        [--stripe-concurrency 4] [--sf-concurrency 4]
 """
 
 from __future__ import annotations
@@ -76,8 +79,11 @@ class Measure:
     def total(self) -> int:
         return sum(self.calls.values())
 
-    def floor_s(self, latency: dict[str, float]) -> float:
-        return sum(n * latency[svc] for svc, n in self.calls.items())
+    def floor_s(self, latency: dict[str, float],
+                concurrency: dict[str, int] | None = None) -> float:  # fmt: skip
+        """calls x latency / concurrency, per service (``None``: one call at a time)."""
+        par = concurrency or {}
+        return sum(n * latency[svc] / par.get(svc, 1) for svc, n in self.calls.items())
 
 
 @dataclass
@@ -86,6 +92,7 @@ class Run:
     subscriptions: int
     latency: dict[str, float]
     facts: DataFacts
+    concurrency: dict[str, int]
     scenarios: list[Measure]
     baselines: list[Measure]
     setup_s: float
@@ -112,7 +119,8 @@ def _peak_mb() -> float:
 class Engine:
     """The engine's side: settings, clients and a pinned clock, as the CLI builds them."""
 
-    def __init__(self, world: StandInProcess, workdir: Path) -> None:
+    def __init__(self, world: StandInProcess, workdir: Path,
+                 concurrency: dict[str, int] | None = None) -> None:  # fmt: skip
         from scheduler.clients import build_salesforce, build_stripe
         from scheduler.settings import load_settings
         from standins.env import stand_in_environment
@@ -120,6 +128,9 @@ class Engine:
 
         self.world = world
         env = stand_in_environment(world.stripe, world.salesforce, workdir / "state.db")
+        par = concurrency or {}
+        env["BILLING_SYNC_STRIPE_LIST_CONCURRENCY"] = str(par.get("stripe", 4))
+        env["BILLING_SYNC_SALESFORCE_WRITE_CONCURRENCY"] = str(par.get("salesforce", 4))
         self.settings = load_settings(env)
         self.conn = build_salesforce(self.settings)
         result = deploy(self.conn.sf, username=world.salesforce.username, poll_interval=0.01)
@@ -172,12 +183,14 @@ def _mixed_change(before: DataFacts, after: DataFacts) -> int:
 
 def run_once(workdir: Path, *, accounts: int, subscriptions: int, without_subs: int,
              latency: dict[str, float], naive_sample: int, baselines: bool = True,
+             concurrency: dict[str, int] | None = None,
              log: Callable[[str], Any] = lambda _m: None) -> Run:  # fmt: skip
     from sync.stripe_io.events import EVENT_TYPES
 
     t0 = time.perf_counter()
     with StandInProcess(workdir) as world:
-        eng = Engine(world, workdir)  # deploys the metadata the seeded Accounts need
+        par = {"stripe": 4, "salesforce": 4} | (concurrency or {})
+        eng = Engine(world, workdir, par)  # deploys the metadata the seeded Accounts need
         world.call("seed", accounts=accounts, subscriptions=subscriptions,
                    without_subs=without_subs, now=int(T0.timestamp()))  # fmt: skip
         setup = time.perf_counter() - t0
@@ -241,7 +254,7 @@ def run_once(workdir: Path, *, accounts: int, subscriptions: int, without_subs: 
                                 cpu_s=n.cpu_s * k, wall_s=n.wall_s * k,
                                 written=round(n.written * k), units=accounts,
                                 note="extrapolated, not measured"))
-    return Run(accounts, subscriptions, latency, facts0, out, base, setup)
+    return Run(accounts, subscriptions, latency, facts0, par, out, base, setup)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stripe-latency", type=float, default=STRIPE_LATENCY)
     parser.add_argument("--sf-latency", type=float, default=SF_LATENCY)
     parser.add_argument("--cpu-only", action="store_true", help="skip the run at latency")
+    parser.add_argument("--stripe-concurrency", type=int, default=4,
+                        help="BILLING_SYNC_STRIPE_LIST_CONCURRENCY for the engine")
+    parser.add_argument("--sf-concurrency", type=int, default=4,
+                        help="BILLING_SYNC_SALESFORCE_WRITE_CONCURRENCY for the engine")
     parser.add_argument("--gc", choices=("daemon", "default"), default="daemon",
                         help="the collector as the daemon tunes it (scheduler.collector), "
                         "or CPython's defaults")
@@ -264,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     subs = args.subscriptions if args.subscriptions is not None else args.accounts * 6 // 5
     bare = args.without_subs if args.without_subs is not None else args.accounts // 50
     kw = {"accounts": args.accounts, "subscriptions": subs, "without_subs": bare,
-          "naive_sample": args.naive_sample, "log": lambda m: print(m, flush=True)}
+          "naive_sample": args.naive_sample, "log": lambda m: print(m, flush=True),
+          "concurrency": {"stripe": args.stripe_concurrency, "salesforce": args.sf_concurrency}}
     if args.gc == "daemon":
         tune_for_cycles()  # as `billing-sync run` does after start-up
     zero = {"salesforce": 0.0, "stripe": 0.0}

@@ -165,7 +165,7 @@ def _full_budget(
             _pages(seeded.site_subscriptions, 200) + _pages(seeded.site_accounts, 200) + 2
         )
         billing = feed + min(list_all, 2 * n) + seeded.catalog_calls
-    # Accounts and Subscription__c pages, the open Sync_Error__c read, the writes (one
+    # Accounts and Subscription__c pages, the Retry Requested read, the writes (one
     # collection call per 200 records of one object); a reconcile in more than one slice
     # counts the linked Accounts once (SELECT COUNT()).
     salesforce = (
@@ -223,7 +223,7 @@ def run_provider(
         rows.append(measure("unchanged full cycle", lambda e: e.run(track_events=True),
                             _full_budget(provider, seeded, n, subs_written, ())))
         # An idle tick: the change feed (1 Chargebee events page; Recurly subscriptions and
-        # invoices) and two SOQL reads (changed Accounts, open Sync_Error__c).
+        # invoices) and two SOQL reads (changed Accounts, Sync_Error__c ticked Retry Requested).
         idle = (FEED_PAGES[provider], 2)
         rows.append(measure("idle incremental", lambda e: e.run_incremental(), idle))
     return rows

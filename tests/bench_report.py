@@ -46,22 +46,26 @@ def render(cpu: Any, timed: Any | None) -> str:
         f"subscription), {f.stripe_subscriptions:,} Stripe subscriptions, {f.products} products; "
         f"{len(f.mixed_currency):,} customers mix currencies. Stand-ins in another process; "
         f"CPU and peak RSS are the engine process's own, at zero latency. Injected latency: "
-        f"{lat_text}; the floor is calls x latency / 1 (one call at a time).",
+        f"{lat_text}. Concurrency: Stripe listing {cpu.concurrency['stripe']}, Salesforce "
+        f"writes {cpu.concurrency['salesforce']}. Floors: calls x latency (one call at a time), "
+        "and calls x latency / concurrency per service.",
         "",
         "| scenario | engine CPU | per Account | peak RSS | Stripe calls / budget | "
-        "Salesforce calls / budget | ratio | wall at latency | floor |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "Salesforce calls / budget | ratio | wall at latency | floor, 1 at a time "
+        "| floor at concurrency |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     walls = {m.scenario: m for m in (timed.scenarios + timed.baselines)} if timed else {}
     for m in cpu.scenarios + cpu.baselines:
         w = walls.get(m.scenario)
         wall = f"{w.wall_s:.1f} s" if w else "-"
         floor = f"{w.floor_s(lat):.1f} s" if w and lat else "-"
+        par = f"{w.floor_s(lat, cpu.concurrency):.1f} s" if w and lat else "-"
         per = m.cpu_s / (m.units or cpu.accounts) * 1e6
         lines.append(
             f"| {m.scenario} | {m.cpu_s:.2f} s | {per:,.0f} µs | {m.peak_mb:,.0f} MB "
             f"| {_calls(m, 'stripe')} | {_calls(m, 'salesforce')} | {_ratio(m)} | {wall} "
-            f"| {floor} |"
+            f"| {floor} | {par} |"
         )
     lines.append("")
     mismatch = []

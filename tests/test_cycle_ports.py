@@ -101,9 +101,10 @@ class FakeGateway:
         self.calls["query"] += 1
         return [dict(s) for s in self.subs.values()]
 
-    def read_open_errors(self) -> list[dict[str, Any]]:
+    def read_retry_requested(self) -> list[dict[str, Any]]:
         self.calls["query"] += 1
-        return [dict(e) for e in self.errors.values() if e["Status__c"] in ("Open", "Retrying")]
+        return [dict(e) for e in self.errors.values()
+                if e["Status__c"] in ("Open", "Retrying") and e.get("Retry_Requested__c")]
 
     def _write(self, records: Sequence[dict[str, Any]], key: str,
                table: dict[str, dict[str, Any]]) -> list[WriteResult]:
