@@ -92,3 +92,22 @@ def test_keep_listing_while_a_page_finds_at_least_one() -> None:
     assert keep_listing(10, 20, 200)  # two a page: the listing pays
     assert not keep_listing(3, 1, 200)  # one in three pages: retrieving the rest is cheaper
     assert not keep_listing(5, 200, 200)  # all found
+
+
+def test_a_sliced_cycle_keeps_the_strategy_its_first_slice_chose(account) -> None:
+    """The first slice lists the account and the pass records its total; a later slice told
+    of a total that would favour asking customer by customer still reads the kept listing:
+    the listing is already paid for, and asking each would only add calls."""
+    c, ids = account
+    subscribed = ids[:40]
+    source = StripeSource(c, sleep=_no_sleep)
+    source.begin_cycle()
+    first = source.fetch(subscribed[:20], expected_subscriptions=100, population=40)
+    assert first.stats.strategy == "list_all"
+    second = source.fetch(subscribed[20:], expected_subscriptions=100 * 100, population=40)
+    assert second.stats.strategy == "list_all"
+    assert "GET /v1/subscriptions" not in second.stats.calls  # served from the kept listing
+    assert all(second.customers[cid].subscriptions for cid in subscribed[20:])
+    source.begin_cycle()  # a new cycle chooses afresh
+    third = source.fetch(subscribed[20:], expected_subscriptions=100 * 100, population=40)
+    assert third.stats.strategy == "per_customer"

@@ -86,6 +86,7 @@ class StripeSource:
         # One cycle's listings on disk, when its customers come in slices.
         self._listing: CycleListing | None = None
         self._asked = 0  # customers asked for so far this cycle
+        self._cycle_strategy: str | None = None  # a sliced cycle's, chosen on its first slice
 
     @property
     def raw(self) -> RawReader | None:
@@ -105,6 +106,7 @@ class StripeSource:
             self._listing.close()
             self._listing = None
         self._asked = 0
+        self._cycle_strategy = None
 
     def changes(self, since: datetime) -> ChangeFeed:
         """Events created at or after ``since``, as hints (ids only, never billing values)."""
@@ -135,7 +137,13 @@ class StripeSource:
         # this slice stands for this many of those the cycle has still to ask for.
         weight = max(1.0, ((population or 0) - self._asked) / len(ids)) if sliced else None
         self._asked += len(ids)
-        strategy = choose_strategy(max(len(ids), population or 0), expected_subscriptions)
+        # Chosen once per sliced cycle: once the first slice has listed the account (and
+        # recorded its total), asking later slices' customers one by one would only add calls.
+        strategy = (self._cycle_strategy if sliced else None) or choose_strategy(
+            max(len(ids), population or 0), expected_subscriptions
+        )
+        if sliced:
+            self._cycle_strategy = strategy
         wanted = set(ids)
         raw: dict[str, list[dict[str, Any]]] = {cid: [] for cid in ids}
         refused: dict[str, str] = {}
