@@ -258,3 +258,16 @@ def test_a_refused_request_is_the_same_skip_record_on_both_paths(account, path: 
             source._get("GET", path, params, sdk)
         failures.append((str(refused.value), refused.value.code, refused.value.http_status))
     assert failures[0] == failures[1]
+
+
+def test_the_raw_parser_falls_back_to_json_where_orjson_is_stricter() -> None:
+    """orjson refuses a lone surrogate escape, valid JSON that Stripe could send in a
+    customer's name: the page is read all the same. Stripe's integers (amounts, timestamps)
+    are 64-bit, which orjson reads exactly."""
+    from sync.stripe_io.raw import parse
+
+    assert parse(b'{"name": "Ann \\ud800", "n": 1}') == {"name": "Ann \ud800", "n": 1}
+    assert parse(b'{"n": 9223372036854775807, "m": -5}') == {"n": 2**63 - 1, "m": -5}
+    assert parse('{"a": [1.5, null, true]}') == {"a": [1.5, None, True]}
+    with pytest.raises(ValueError):
+        parse(b"<html>proxy error</html>")
