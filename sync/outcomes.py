@@ -36,10 +36,27 @@ def _upsert(gateway: CrmGateway, records: list[dict[str, Any]]) -> Sequence[Writ
 def mirror_failures(
     store: Store, gateway: CrmGateway, report: CycleReport, system: BillingSystem = STRIPE
 ) -> None:
-    """Write every failure state Salesforce has not seen yet to Sync_Error__c."""
-    rows = store.unmirrored()
-    if not rows:
-        return
+    """Write every failure state Salesforce has not seen yet to Sync_Error__c, a page of the
+    file at a time (memory bounded by the page, not by how many failures a cycle recorded);
+    Salesforce unreachable part way: the pages written so far stay written, the rest waits."""
+    refused = 0
+    for rows in store.iter_unmirrored():
+        done = _mirror_page(store, gateway, report, system, rows, refused)
+        if done is None:
+            return
+        refused = done
+
+
+def _mirror_page(
+    store: Store,
+    gateway: CrmGateway,
+    report: CycleReport,
+    system: BillingSystem,
+    rows: list[FailureRow],
+    refused_before: int,
+) -> int | None:
+    """One page; the records refused so far, None when Salesforce could not be reached (the
+    rest waits)."""
     records = [sync_error_record(r, system) for r in rows]
     try:
         results: Sequence[WriteOutcome] = _upsert(gateway, records)
@@ -49,7 +66,7 @@ def mirror_failures(
             len(rows),
             exc.message,
         )
-        return
+        return None
     results = list(results)
     orphans = [
         i
@@ -69,10 +86,11 @@ def mirror_failures(
             r.fingerprint,
             "; ".join(e.message for e in res.errors),
         )
-    report.mirror_refused = len(refused)
+    report.mirror_refused = refused_before + len(refused)
     store.mark_mirrored(r.fingerprint for r, res in zip(rows, results, strict=True) if res.success)
     # Lost access to a Sync_Error__c field: no failure can be shown, which the run must say.
     stop_on_lost_access(results, what="Sync_Error__c, so failures cannot be shown to admins")
+    return report.mirror_refused
 
 
 # Salesforce refuses a lookup to a deleted Account with one of these.

@@ -148,3 +148,16 @@ def test_links_are_written_only_where_they_moved(store):
     before = store.db.conn.total_changes
     store.set_links({"001A": "cus_X", "001C": None})
     assert store.db.conn.total_changes == before
+
+
+def test_unmirrored_rows_are_walked_a_page_at_a_time_once_each(store):
+    """The mirror marks each page as it goes; a row Salesforce refused stays unmirrored, and
+    the walk still ends (it goes by fingerprint, not by what is left)."""
+    for i in range(5):
+        fail(store, f"fp-{i}")
+    seen = []
+    for page in store.iter_unmirrored(page=2):
+        seen += [r.fingerprint for r in page]
+        store.mark_mirrored(r.fingerprint for r in page if r.fingerprint != "fp-1")
+    assert seen == [f"fp-{i}" for i in range(5)]
+    assert [r.fingerprint for r in store.unmirrored()] == ["fp-1"]

@@ -205,6 +205,19 @@ class StateStore:
         """Rows whose latest state Salesforce's Sync_Error__c does not show yet."""
         return self._failures.select("mirrored = 0", (), "last_seen")
 
+    def iter_unmirrored(self, page: int = 2000) -> Iterator[list[FailureRow]]:
+        """The unmirrored rows a page at a time, in fingerprint order (a first cycle of a large
+        org records tens of thousands at once)."""
+        after = ""
+        while True:
+            with self._lock:
+                rows = self._failures.select("mirrored = 0 AND fingerprint > ?", (after,), "", page)
+            if rows:
+                yield rows
+            if len(rows) < page:
+                return
+            after = rows[-1].fingerprint
+
     @_locked
     def mark_mirrored(self, fingerprints: Iterable[str]) -> None:
         self._failures.mark_mirrored(fingerprints)
