@@ -167,15 +167,7 @@ class StateStore:
     def iter_open_failures(self, page: int = 1000) -> Iterator[list[FailureRow]]:
         """Every unresolved failure, a page at a time in fingerprint order: a queue of any
         size is walked in bounded memory."""
-        after = ""
-        while True:
-            with self._lock:
-                rows = self._failures.unresolved_after(after, page)
-            if rows:
-                yield rows
-            if len(rows) < page:
-                return
-            after = rows[-1].fingerprint
+        return self._pages(self._failures.unresolved_after, page)
 
     @_locked
     def open_kinds(self, *, exclude: str | None = None) -> dict[tuple[str, str], int]:
@@ -208,10 +200,17 @@ class StateStore:
     def iter_unmirrored(self, page: int = 2000) -> Iterator[list[FailureRow]]:
         """The unmirrored rows a page at a time, in fingerprint order (a first cycle of a large
         org records tens of thousands at once)."""
+        return self._pages(self._failures.unmirrored_after, page)
+
+    def _pages(
+        self, read: Callable[[str, int], list[FailureRow]], page: int
+    ) -> Iterator[list[FailureRow]]:
+        """``read(after, limit)`` a page at a time, in fingerprint order; the lock is held
+        per page, not across the caller's work."""
         after = ""
         while True:
             with self._lock:
-                rows = self._failures.select("mirrored = 0 AND fingerprint > ?", (after,), "", page)
+                rows = read(after, page)
             if rows:
                 yield rows
             if len(rows) < page:

@@ -72,30 +72,21 @@ class FailureTable:
 
     def record_many(self, failures: Iterable[Failure], now: datetime) -> list[FailureRow]:
         """Several occurrences in one transaction (a cycle step's worth)."""
-        rows = []
-        with transaction(self.db, self.path) as conn:
-            for failure in failures:
-                old = self._get(conn, failure.fingerprint)
-                row = next_row(
-                    old,
-                    failure,
-                    now,
-                    delay=self.delay,
-                    record=self._clean(failure),
-                    message=self.redactor.text(failure.message),
-                )
-                self._write(conn, row)
-                rows.append(row)
-        return rows
+        return self._record(failures, now, news_only=False)
 
     def record_news(self, failures: Iterable[Failure], now: datetime) -> list[FailureRow]:
         """Of ``failures`` (read as they come: a large pass streams them), persist those that
         say something new (``needs_recording``), all in one transaction."""
+        return self._record(failures, now, news_only=True)
+
+    def _record(
+        self, failures: Iterable[Failure], now: datetime, *, news_only: bool
+    ) -> list[FailureRow]:
         rows = []
         with transaction(self.db, self.path) as conn:
             for failure in failures:
                 old = self._get(conn, failure.fingerprint)
-                if not needs_recording(old, failure, now):
+                if news_only and not needs_recording(old, failure, now):
                     continue
                 row = next_row(
                     old,
@@ -180,6 +171,10 @@ class FailureTable:
     def unresolved_after(self, fingerprint: str, limit: int) -> list[FailureRow]:
         """A page of unresolved failures in fingerprint order, after ``fingerprint``."""
         return self.select(f"{_UNRESOLVED_SQL} AND fingerprint > ?", (fingerprint,), "", limit)
+
+    def unmirrored_after(self, fingerprint: str, limit: int) -> list[FailureRow]:
+        """A page of unmirrored failures in fingerprint order, after ``fingerprint``."""
+        return self.select("mirrored = 0 AND fingerprint > ?", (fingerprint,), "", limit)
 
     def open_kinds(self, exclude: str | None) -> dict[tuple[str, str], int]:
         """Unresolved failures per (category, code), leaving out ``exclude``."""
