@@ -168,7 +168,10 @@ class Pass:
         except (SyncFailure, Halted):
             # Stopped mid-write: what was seen and refused so far is recorded all the same.
             self.ledger.add(failures)
-            self._record()
+            try:
+                self._record()
+            finally:
+                self.ledger.close()
             raise
         self.ledger.add(failures)
 

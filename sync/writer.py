@@ -134,7 +134,8 @@ class Writer:
             for part in parts:
                 self._may_write()
                 results = self._send(sobject, key_field, [c.payload() for c in part], bulk=bulk)
-                self._record(part, results, sobject, len(todo), failures)
+                stop_on_lost_access(results)
+                self._record_written(part, results, sobject, len(todo), failures)
             return
         self._write_pooled(parts, sobject, key_field, len(todo), failures)
 
@@ -174,27 +175,15 @@ class Writer:
                 part, future = inflight.popleft()
                 try:
                     results = future.result()
-                    if error is None:
-                        self._record(part, results, sobject, total, failures)
-                    else:
-                        self._record_written(part, results, sobject, total, failures)
+                    if error is None:  # after an error, the pool only drains
+                        stop_on_lost_access(results)
+                    self._record_written(part, results, sobject, total, failures)
                 except Exception as exc:  # kept, and raised once the pool has drained
                     error = error or exc
         if error is not None:
             raise error
         if stop is not None:
             raise stop
-
-    def _record(
-        self,
-        part: list[RecordChange],
-        results: Sequence[WriteOutcome],
-        sobject: str,
-        total: int,
-        failures: list[Failure],
-    ) -> None:
-        stop_on_lost_access(results)
-        self._record_written(part, results, sobject, total, failures)
 
     def _record_written(
         self,
