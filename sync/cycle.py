@@ -164,12 +164,14 @@ class Cycle:
         if not dry_run:
             retry_requested = {r["Fingerprint__c"] for r in gw.read_retry_requested()}
         run = self.begin_pass(report, now, retry_requested, dry_run=dry_run, full=not account_id)
-        population: int | None = None
-        for n, (accounts, rows) in enumerate(batches):
-            if n == 0 and not account_id and len(accounts) == self.slice_size:
-                # More slices may follow: how to read billing state is chosen for them all.
-                population = gw.count_linked()
-            run.slice(accounts, rows, population=population)
+
+        def population(first: list[Row]) -> int | None:
+            if account_id or len(first) != self.slice_size:
+                return None
+            # More slices may follow: how to read billing state is chosen for them all.
+            return gw.count_linked()
+
+        run.feed(batches, population)
         run.finish()
         if feed is not None:
             report.api_calls[self.source.provider] += feed.calls
@@ -208,7 +210,7 @@ class Cycle:
         """Match → fetch billing state → map → diff → write → record → resolve, for these
         Accounts at once (an incremental cycle's dirty few)."""
         run = self.begin_pass(report, now, retry_requested, dry_run=dry_run, full=full)
-        run.slice(accounts, current_rows)
+        run.feed([(accounts, current_rows)], lambda _first: None)
         run.finish()
 
     # -- failures --------------------------------------------------------------------------

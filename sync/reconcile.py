@@ -11,7 +11,7 @@ page at a time to resolve what no longer fails.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -28,7 +28,10 @@ from .writer import Halted, Writer
 if TYPE_CHECKING:
     from .cycle import Cycle
 
-__all__ = ["TOTAL_CURSOR", "Pass"]
+__all__ = ["TOTAL_CURSOR", "Pass", "Population"]
+
+# Given a pass's first slice of Accounts: the linked Accounts of the whole pass, or None.
+Population = Callable[[list[Row]], int | None]
 
 # The account-wide subscription total the last full listing saw: what listing all costs.
 TOTAL_CURSOR = "stripe_subscriptions_total"
@@ -165,15 +168,33 @@ class Pass:
         self.ledger.mark(STILL, held.values())
         try:
             self.writer.add(sub_todo, acct_todo, failures)
-        except (SyncFailure, Halted):
-            # Stopped mid-write: what was seen and refused so far is recorded all the same.
+        finally:
+            # Stopped mid-write or not: what this slice saw and had refused is the pass's.
             self.ledger.add(failures)
+
+    def feed(self, batches: Iterable[tuple[list[Row], list[Row]]], population: Population) -> None:
+        """Every slice of ``batches``; ``population`` is asked after the first, with its
+        Accounts, for the number of linked Accounts of the whole pass (``None``: one slice).
+
+        A pass stopped early (a billing or Salesforce error in any slice, a halt) records
+        what the slices before it saw and had refused, then gives up its ledger; nothing is
+        resolved, since not every subject was examined to the end."""
+        total: int | None = None
+        try:
+            for n, (accounts, rows) in enumerate(batches):
+                if n == 0:
+                    total = population(accounts)
+                self.slice(accounts, rows, population=total)
+        except (SyncFailure, Halted):
             try:
-                self._record()
+                if not self.dry_run:
+                    self._record()
             finally:
                 self.ledger.close()
             raise
-        self.ledger.add(failures)
+        except BaseException:
+            self.ledger.close()
+            raise
 
     # -- the end of the pass ---------------------------------------------------------------
     def finish(self) -> None:

@@ -155,3 +155,34 @@ def test_a_failure_in_an_early_slice_is_not_resolved_before_its_write(seven):
     report = _run(world, slice_size=3)
     [err] = world.sync_errors()
     assert err["Status__c"] in ("Open", "Retrying") and report.resolved == 0
+
+
+def test_a_billing_stop_in_a_later_slice_records_what_earlier_slices_saw(seven):
+    world, ids = seven
+    # the first Account (the lowest Id: the first slice) names a customer Stripe never had
+    stray = next(iter(ids.values()))
+    world.sf_standin.org.update("Account", stray, {"Stripe_Customer_Id__c": "cus_gone"})
+    readings = []
+
+    def progress(message, *_args):
+        if message.startswith("reading Stripe"):
+            readings.append(message)
+            if len(readings) == 2:  # the second slice's billing read: Stripe goes down
+                world.stripe_standin.fail_next(100, status=500)
+
+    with world.engine(progress=progress) as engine:
+        engine.cycle.slice_size = 3
+        report = engine.run()
+    assert report.stop is not None and report.stop.category == "Stripe", report.summary()
+    # the first slice's unknown customer is recorded by this cycle, not one cycle late
+    assert report.errors == {"Stripe": 1, "Matching": 1}, report.errors
+    kinds = {(e["Category__c"], e["Account__c"]) for e in world.sync_errors()}
+    assert kinds == {("Matching", stray), ("Stripe", None)}, kinds
+    world.stripe_standin.fail_next(0)
+    # nothing of the first slice was resolved by a pass that did not examine everything
+    again = _run(world, slice_size=3)
+    assert again.stop is None and again.errors == {"Matching": 1}, again.summary()
+    # the unknown customer failed again: still open; the stop is settled
+    states = {e["Category__c"]: e["Status__c"] for e in world.sync_errors()}
+    assert states["Matching"] in ("Open", "Retrying") and states["Stripe"] == "Resolved"
+    assert len(world.subscriptions()) == 5
