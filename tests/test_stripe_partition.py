@@ -259,3 +259,77 @@ def test_the_pacer_gives_each_of_several_threads_its_own_slot() -> None:
     assert sorted(waits) == pytest.approx([k * 0.1 for k in range(100)])
     # another endpoint goes at the global rate, after the last reserved slot
     assert pacer.wait("GET /v1/customers") == pytest.approx(9.9 + 0.05)
+
+
+def _stoppable(reader: RawReader, how: Partitioning, take: int | None, ahead: int
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """Take ``take`` pages (None: all) of a stoppable listing, then close it; the objects
+    taken and the requests made (with the objects each reply held)."""
+    log: list[dict[str, Any]] = []
+
+    def fetch(p: dict[str, Any]) -> dict[str, Any]:
+        body = reader.get("/v1/subscriptions", p)
+        log.append({**p, "data": body["data"]})
+        return body
+
+    pages = partitioned_pages(fetch, PARAMS, how, None, narrow=2, ahead=ahead)
+    got: list[dict[str, Any]] = []
+    try:
+        for n, page in enumerate(pages, 1):
+            got += page
+            if n == take:
+                break
+    finally:
+        pages.close()  # every thread joined: the log is final
+    return got, log
+
+
+def test_a_stoppable_listing_reads_its_first_pages_one_at_a_time(world) -> None:
+    _standin, c, _ = world
+    reader = RawReader(c)
+    how = Partitioning(concurrency=4, page=5, range_pages=1, steal_pages=1)
+    for take in (1, 2):
+        got, log = _stoppable(reader, how, take, ahead=4)
+        # a reader that stops within the narrow pages costs what the one chain costs
+        assert len(log) == take and all("created" not in p for p in log)
+        assert _ids(got) == _ids(_sequential(reader, 5)[: 5 * take])
+
+
+@pytest.mark.parametrize("ahead", [1, 3, 8])
+def test_a_stoppable_listing_fetches_at_most_ahead_pages_beyond_those_taken(
+    world: Any, ahead: int
+) -> None:
+    _standin, c, _ = world
+    reader = RawReader(c)
+    sequential = _sequential(reader, 5)
+    # no range is split here, so no page in flight is dropped: every page with objects in it
+    # is one handed on (a call that hands nothing on, an empty range, gives its turn back)
+    how = Partitioning(concurrency=4, page=5, range_pages=1, steal_pages=10_000)
+    for take in (3, 6, 10):
+        got, log = _stoppable(reader, how, take, ahead)
+        handed = sum(1 for body in log if body["data"])
+        assert handed <= take + ahead, (take, ahead, handed)
+        assert len(set(_ids(got))) == len(got) and set(_ids(got)) <= set(_ids(sequential))
+    # read to its end, it is the whole listing, whatever the bound
+    got, _log = _stoppable(reader, how, None, ahead)
+    newest_first(got)
+    assert _ids(got) == _ids(sequential)
+
+
+def test_the_customer_listing_is_read_concurrently_with_the_same_result() -> None:
+    with StripeStandIn() as standin:
+        # most linked customers have no subscription: the customer listing pays
+        ids = standin.seed_bulk(customers=850, subscriptions=60, seed=11)
+        c = stripe.StripeClient(standin.api_key, base_addresses={"api": standin.base_url})
+        one = StripeSource(c, sleep=_no_sleep).fetch(ids)
+        sequential = one.stats.calls["GET /v1/customers"]
+        assert sequential >= 8  # the listing was worth going on with
+        standin.reset_counters()
+        four = StripeSource(c, sleep=_no_sleep, list_concurrency=4).fetch(ids)
+        assert four.customers == one.customers and four.missing == one.missing
+        assert "GET /v1/customers/:id" not in four.stats.calls
+        # a few partial or empty range pages more, never the whole listing twice
+        assert sequential <= four.stats.calls["GET /v1/customers"] <= sequential + 4 + 3
+        # the listing's threads are done when the fetch returns: every call was counted
+        assert standin.counters == {k.replace(":id", "{id}"): n
+                                    for k, n in four.stats.calls.items()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import stripe
@@ -23,6 +23,10 @@ from .strategy import PAGE
 __all__ = ["StripeCalls"]
 
 Page = list[dict[str, Any]]
+
+# A stoppable listing's pages read as one chain before it widens into concurrent ranges: the
+# customer listing's decision to go on is made on the first of them (``customers``).
+NARROW = 2
 
 
 class StripeCalls:
@@ -73,7 +77,7 @@ class StripeCalls:
 
         return self.get(f"GET {path}", path, params, list_page)
 
-    def pages(self, resource: str, params: dict[str, Any]) -> Iterator[Page]:
+    def pages(self, resource: str, params: dict[str, Any]) -> Generator[Page, None, None]:
         """The pages of a list, one call each, fetched as the caller asks for the next."""
         cursor: str | None = None
         while True:
@@ -88,10 +92,27 @@ class StripeCalls:
             cursor = data[-1]["id"]
 
     def listing(
-        self, resource: str, params: dict[str, Any], how: Partitioning, expected: int | None
-    ) -> Iterator[Page]:
+        self,
+        resource: str,
+        params: dict[str, Any],
+        how: Partitioning,
+        expected: int | None,
+        *,
+        stoppable: bool = False,
+    ) -> Generator[Page, None, None]:
         """The pages of a whole list: one chain (``pages``) at concurrency 1, else ranges of
-        ``created`` read concurrently (``partition``), pages in no fixed order."""
+        ``created`` read concurrently (``partition``), pages in no fixed order.
+
+        ``stoppable``: the reader may stop at any page (the customer listing goes on only
+        while it pays). Its first ``NARROW`` pages are then one chain, so a listing that
+        stops there costs no more than it did; after them, ranges, with at most
+        ``concurrency`` pages fetched ahead of the reader (the most a stop can waste).
+        ``close()`` the iterator when done with it: that stops its threads."""
         if how.concurrency <= 1:
             return self.pages(resource, params)
+        if stoppable:
+            return partitioned_pages(
+                lambda p: self.page(resource, p), params, how, expected,
+                narrow=NARROW, ahead=how.concurrency,
+            )  # fmt: skip
         return partitioned_pages(lambda p: self.page(resource, p), params, how, expected)

@@ -1,18 +1,14 @@
 """Small conversions from Stripe's JSON to our values: coupon ids, timestamps, decimals, the
-slim copy of a listed subscription a cycle keeps until it is converted, and the prices and
-coupons already converted in a cycle."""
+slim copy of a listed subscription a cycle keeps until it is converted."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..model import Coupon, Price
-
-__all__ = ["Converted", "coupon_ids", "dec", "slim", "ts"]
+__all__ = ["coupon_ids", "dec", "slim", "ts"]
 
 log = logging.getLogger(__name__)
 
@@ -30,22 +26,6 @@ def coupon_ids(discounts: list[Any]) -> list[str]:
         if coupon:
             ids.append(coupon)
     return ids
-
-
-@dataclass
-class Converted:
-    """Prices and coupons converted so far in a cycle, by id.
-
-    Thousands of subscriptions share a handful of prices and coupons, and both are frozen,
-    so one object can serve them all. Each entry keeps what it was made from: it is reused
-    only for an equal price dict and the very catalog entries (product, fetched tiers,
-    coupon) it read, so a price or product that changed mid-cycle is converted afresh.
-    """
-
-    # price id -> (price dict, product entry, fetched tiers, Price)
-    prices: dict[str, tuple[dict[str, Any], Any, Any, Price]] = field(default_factory=dict)
-    # coupon id -> (coupon entry, Coupon)
-    coupons: dict[str, tuple[dict[str, Any], Coupon]] = field(default_factory=dict)
 
 
 def ts(value: int | None) -> datetime | None:

@@ -10,7 +10,7 @@ subscription) likewise goes on where the last slice left it, its pages kept on d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from ..store.spill import Spill
@@ -20,7 +20,7 @@ from .partition import newest_first
 
 __all__ = ["CycleListing"]
 
-Pages = Callable[[str, dict[str, Any]], Iterator[list[dict[str, Any]]]]
+CustomerPages = Callable[[], Generator[list[dict[str, Any]], None, None]]
 SubscriptionPages = Callable[[dict[str, Any]], Iterator[list[dict[str, Any]]]]
 
 
@@ -28,19 +28,21 @@ class CycleListing:
     """One cycle's Stripe listings on disk; ``close`` when the cycle ends."""
 
     def __init__(
-        self, pages: Pages, subscription_pages: SubscriptionPages, expand: list[str], *,
+        self, customer_pages: CustomerPages, subscription_pages: SubscriptionPages,
+        expand: list[str], *,
         ordered: bool = True,
     ) -> None:  # fmt: skip
-        """``subscription_pages``: the account's subscription listing; ``ordered``: whether
+        """``customer_pages``: a new customer listing (read on where the last slice left
+        it); ``subscription_pages``: the account's subscription listing; ``ordered``: whether
         its pages come in Stripe's order (one chain), else each customer's subscriptions
         are put back in that order as they are read back."""
-        self._pages = pages
+        self._new_customer_pages = customer_pages
         self._subscription_pages = subscription_pages
         self._ordered = ordered
         self._expand = expand
         self._spill = Spill()
         self._subs_listed = False
-        self._customer_pages: Iterator[list[dict[str, Any]]] | None = None
+        self._customer_pages: Generator[list[dict[str, Any]], None, None] | None = None
 
     @property
     def subscriptions_listed(self) -> int:
@@ -70,7 +72,7 @@ class CycleListing:
         for about ``weight`` finds in the cycle, and the listing goes on at that rate."""
         found: dict[str, dict[str, Any] | None] = dict(self._spill.get(todo))
         if self._customer_pages is None:
-            self._customer_pages = self._pages("customers", {})
+            self._customer_pages = self._new_customer_pages()
         listed = find_listed(self._customer_pages, todo, found, weight=weight, keep=self._keep)
         return found, listed
 
@@ -78,6 +80,8 @@ class CycleListing:
         self._spill.put((obj["id"], _facts(obj)) for obj in data)
 
     def close(self) -> None:
+        if self._customer_pages is not None:
+            self._customer_pages.close()  # a concurrent listing's threads stop
         self._spill.close()
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,18 +62,37 @@ class Partitioning:
 
 
 def partitioned_pages(
-    fetch: Fetch, params: dict[str, Any], how: Partitioning, expected: int | None = None
-) -> Iterator[Page]:
+    fetch: Fetch,
+    params: dict[str, Any],
+    how: Partitioning,
+    expected: int | None = None,
+    *,
+    narrow: int = 1,
+    ahead: int | None = None,
+) -> Generator[Page, None, None]:
     """The pages of the list ``fetch`` reads with ``params``, in no fixed order.
 
     ``fetch(params)`` makes one call and returns the page; ``expected``: about how many
-    objects the whole list holds, when known."""
-    first = fetch({**params, "limit": how.page})
-    data: Page = first.get("data", [])
+    objects the whole list holds, when known.
+
+    For a caller that may stop reading (a listing that goes on only while it pays): the first
+    ``narrow`` pages are one chain, each read only when asked for, so stopping within them
+    costs what the sequential listing costs; after them at most ``ahead`` pages are fetched
+    beyond those the caller has taken, which bounds the calls wasted by stopping."""
+    page = fetch({**params, "limit": how.page})
+    data: Page = page.get("data", [])
+    seen = len(data)
     yield data
-    if not first.get("has_more") or not data:
+    for _ in range(narrow - 1):
+        if not page.get("has_more") or not data:
+            return
+        page = fetch({**params, "limit": how.page, "starting_after": data[-1]["id"]})
+        data = page.get("data", [])
+        seen += len(data)
+        yield data
+    if not page.get("has_more") or not data:
         return
-    yield from _Lister(fetch, params, how, data, expected).run()
+    yield from _Lister(fetch, params, how, data, expected, seen=seen, ahead=ahead).run()
 
 
 def newest_first(objs: Page) -> None:
@@ -105,10 +124,14 @@ class _Failed:
 class _Lister:
     def __init__(
         self, fetch: Fetch, params: dict[str, Any], how: Partitioning, first: Page,
-        expected: int | None,
+        expected: int | None, *, seen: int, ahead: int | None = None,
     ) -> None:  # fmt: skip
+        """``first``: the last page read so far (the rest is what lies after it); ``seen``:
+        the objects read so far; ``ahead``: fetches allowed beyond the pages taken."""
         self.fetch, self.params, self.how = fetch, params, how
-        self.expected, self.seen = expected, len(first)
+        self.expected, self.seen = expected, seen
+        # Fetches that may start before the caller takes another page.
+        self.credit: float = math.inf if ahead is None else max(1, ahead)
         newest, c0 = first[0]["created"], first[-1]["created"]
         self.density = len(first) / max(1, newest - c0 + 1)
         if expected is None:
@@ -131,7 +154,7 @@ class _Lister:
         self.stop = False
         self.out: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
-    def run(self) -> Iterator[Page]:
+    def run(self) -> Generator[Page, None, None]:
         start: list[_Range | None] = [*self.active]
         start += [None] * (self.how.concurrency - len(start))
         threads = [
@@ -149,6 +172,9 @@ class _Lister:
                 elif isinstance(item, _Failed):
                     raise item.exc
                 else:
+                    with self.cond:  # taken: one more fetch may start
+                        self.credit += 1
+                        self.cond.notify_all()
                     yield item
         finally:
             with self.cond:
@@ -165,12 +191,18 @@ class _Lister:
                         r = self._steal()
                         if r is None:
                             self.cond.wait()
+                    while self.credit < 1 and not self.stop:
+                        self.cond.wait()
                     if r is None or self.stop:
                         return
+                    self.credit -= 1
                     p = self._params(r)
                 page = self.fetch(p)
                 with self.cond:
-                    if self._take(r, page):
+                    done, handed = self._take(r, page)
+                    if not handed:  # nothing for the caller to take: the credit comes back
+                        self.credit += 1
+                    if done:
                         self.active.remove(r)
                         r = None
                     self.cond.notify_all()
@@ -191,8 +223,9 @@ class _Lister:
             p["starting_after"] = r.cursor
         return p
 
-    def _take(self, r: _Range, page: dict[str, Any]) -> bool:
-        """Hand on the page's objects still in ``r``; whether ``r`` is done."""
+    def _take(self, r: _Range, page: dict[str, Any]) -> tuple[bool, bool]:
+        """Hand on the page's objects still in ``r``; whether ``r`` is done, and whether
+        anything was handed on."""
         data: Page = page.get("data", [])
         kept = data if r.lo is None else [o for o in data if o["created"] >= r.lo]
         if kept:
@@ -200,7 +233,7 @@ class _Lister:
             r.seen += len(kept)
             self.seen += len(kept)
             self.out.put(kept)
-        return len(kept) < len(data) or not data or not page.get("has_more")
+        return len(kept) < len(data) or not data or not page.get("has_more"), bool(kept)
 
     def _steal(self) -> _Range | None:
         """The older half of the busy range expected to hold the most unread objects."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus
@@ -27,17 +27,12 @@ from ..errors import SkipRecord
 from ..model import (
     BillingSnapshot,
     ChangeFeed,
-    Coupon,
     Customer,
     FetchStats,
-    Item,
-    Price,
-    Subscription,
-    Tier,
 )
 from .calls import StripeCalls
-from .catalog import catalog_needs
-from .convert import Converted, coupon_ids, dec, slim, ts
+from .catalog import Catalog, catalog_needs
+from .convert import slim
 from .customers import LISTING_CUTOFF, find_listed
 from .events import EVENT_TYPES, hints
 from .listing import CycleListing
@@ -78,10 +73,8 @@ class StripeSource:
         # Threads reading the account's subscription listing (by ``created`` ranges).
         self._partitioning = Partitioning(concurrency=max(1, list_concurrency))
         self._expected: int | None = None  # about how many subscriptions the listing holds
-        self._products: dict[str, dict[str, Any]] = {}
-        self._coupons: dict[str, dict[str, Any]] = {}
-        self._tiers: dict[str, list[dict[str, Any]]] = {}
-        self._converted = Converted()
+        self._linked = 0  # the customers linked in the whole cycle
+        self._catalog = Catalog()
         self._customers_listed = 0
         # One cycle's listings on disk, when its customers come in slices.
         self._listing: CycleListing | None = None
@@ -100,8 +93,7 @@ class StripeSource:
     # -- public ---------------------------------------------------------------------------
     def begin_cycle(self) -> None:
         """Forget the catalog: a long-running daemon must see a renamed product next cycle."""
-        self._products, self._coupons, self._tiers = {}, {}, {}
-        self._converted = Converted()
+        self._catalog = Catalog()
         if self._listing is not None:
             self._listing.close()
             self._listing = None
@@ -131,7 +123,8 @@ class StripeSource:
         self._http.reset()
         # The partitioned listing's split points: the last listing's total, else one a
         # linked customer.
-        self._expected = expected_subscriptions or max(len(ids), population or 0)
+        self._linked = max(len(ids), population or 0)
+        self._expected = expected_subscriptions or self._linked
         sliced = population is not None and population > len(ids)
         # A customer-listing page kept for later slices serves them too: each customer of
         # this slice stands for this many of those the cycle has still to ask for.
@@ -196,7 +189,7 @@ class StripeSource:
             subs = raw[cid]
             if subs:
                 customers[cid] = Customer(
-                    id=cid, subscriptions=tuple(self._subscription(s) for s in subs)
+                    id=cid, subscriptions=tuple(self._catalog.subscription(s) for s in subs)
                 )
                 continue
             # No subscriptions: tell "never had one" from "deleted" from "no such customer".
@@ -245,13 +238,22 @@ class StripeSource:
             kept, self._customers_listed = self._cycle_listing().find_customers(todo, weight)
             return kept
         found: dict[str, dict[str, Any] | None] = {}
-        self._customers_listed = find_listed(self._http.pages("customers", {}), todo, found)
+        pages = self._customer_pages()
+        try:
+            self._customers_listed = find_listed(pages, todo, found)
+        finally:
+            pages.close()
         return found
+
+    def _customer_pages(self) -> Generator[list[dict[str, Any]], None, None]:
+        # Customers are about as many as linked Accounts: the estimate for split points.
+        how, linked = self._partitioning, self._linked
+        return self._http.listing("customers", {}, how, linked, stoppable=True)
 
     def _cycle_listing(self) -> CycleListing:
         if self._listing is None:
             self._listing = CycleListing(
-                self._http.pages,
+                self._customer_pages,
                 self._subscription_pages,
                 EXPAND,
                 ordered=self._partitioning.concurrency <= 1,
@@ -280,11 +282,11 @@ class StripeSource:
     # -- catalog: products, coupons, tiers, fetched once per cycle ---------------------------
     def _load_catalog(self, raw: dict[str, list[dict[str, Any]]]) -> None:
         products, coupons, tiered = catalog_needs(raw)
-        self._fill_products(products - self._products.keys())
-        self._fill_coupons(coupons - self._coupons.keys())
-        for price_id in sorted(tiered - self._tiers.keys()):
+        self._fill_products(products - self._catalog.products.keys())
+        self._fill_coupons(coupons - self._catalog.coupons.keys())
+        for price_id in sorted(tiered - self._catalog.tiers.keys()):
             price = self._retrieve("prices", price_id, {"expand": ["tiers"]})
-            self._tiers[price_id] = (price or {}).get("tiers") or []
+            self._catalog.tiers[price_id] = (price or {}).get("tiers") or []
 
     def _fill_products(self, needed: set[str]) -> None:
         """Products by id, 100 a call through the list's ``ids`` filter."""
@@ -298,101 +300,16 @@ class StripeSource:
             params = {"ids": chunk, "limit": PAGE}
             page = self._get("GET /v1/products", "/v1/products", params, list_products)
             for obj in page.get("data", []):
-                self._products[obj["id"]] = obj
+                self._catalog.products[obj["id"]] = obj
         for product_id in ordered:
-            self._products.setdefault(product_id, {"id": product_id, "name": product_id})
+            self._catalog.products.setdefault(product_id, {"id": product_id, "name": product_id})
 
     def _fill_coupons(self, needed: set[str]) -> None:
         """Coupons have no ids filter: a few by id, more by listing them all (usually one page;
         a deleted coupon still applies to the discounts made from it, so fetch it by id)."""
         if len(needed) > COUPON_RETRIEVE_LIMIT:
             for obj in self._list("coupons", {}):
-                self._coupons[obj["id"]] = obj
-        for coupon_id in sorted(needed - self._coupons.keys()):
-            self._coupons[coupon_id] = self._retrieve("coupons", coupon_id) or {"id": coupon_id}
-
-    # -- conversion to provider-neutral values ---------------------------------------------
-    def _subscription(self, sub: dict[str, Any]) -> Subscription:
-        return Subscription(
-            id=sub["id"],
-            customer_id=sub["customer"],
-            status=sub["status"],
-            currency=sub["currency"],
-            items=tuple(self._item(i) for i in sub["items"]["data"]),
-            discounts=self._discounts(sub.get("discounts") or []),
-            cancel_at_period_end=bool(sub.get("cancel_at_period_end")),
-            cancel_at=ts(sub.get("cancel_at")),
-            canceled_at=ts(sub.get("canceled_at")),
-            ended_at=ts(sub.get("ended_at")),
-            trial_end=ts(sub.get("trial_end")),
-            start_date=ts(sub.get("start_date")),
-            created=ts(sub.get("created")),
-        )
-
-    def _item(self, item: dict[str, Any]) -> Item:
-        return Item(
-            id=item["id"],
-            price=self._price(item["price"]),
-            quantity=int(item.get("quantity") or 0),
-            discounts=self._discounts(item.get("discounts") or []),
-            current_period_start=ts(item.get("current_period_start")),
-            current_period_end=ts(item.get("current_period_end")),
-        )
-
-    def _price(self, price: dict[str, Any]) -> Price:
-        product = price["product"]
-        product_id = product if isinstance(product, str) else product["id"]
-        named = self._products.get(product_id)
-        tiers = price.get("tiers")
-        fetched = self._tiers.get(price["id"]) if tiers is None else None
-        made = self._converted.prices.get(price["id"])
-        if made is not None and made[1] is named and made[2] is fetched and made[0] == price:
-            return made[3]
-        recurring = price.get("recurring") or {}
-        transform = price.get("transform_quantity") or {}
-        value = Price(
-            id=price["id"],
-            currency=price["currency"],
-            interval=recurring.get("interval", "month"),
-            interval_count=int(recurring.get("interval_count") or 1),
-            unit_amount=dec(price.get("unit_amount_decimal", price.get("unit_amount"))),
-            billing_scheme=price.get("billing_scheme") or "per_unit",
-            tiers_mode=price.get("tiers_mode"),
-            tiers=tuple(
-                Tier(
-                    up_to=t.get("up_to"),
-                    unit_amount=dec(t.get("unit_amount_decimal", t.get("unit_amount"))),
-                    flat_amount=dec(t.get("flat_amount_decimal", t.get("flat_amount"))),
-                )
-                for t in (fetched or [] if tiers is None else tiers)
-            ),
-            usage_type=recurring.get("usage_type") or "licensed",
-            transform_divide_by=transform.get("divide_by"),
-            transform_round=transform.get("round"),
-            product_id=product_id,
-            product_name=(named or {}).get("name") or "",
-            nickname=price.get("nickname"),
-        )
-        self._converted.prices[price["id"]] = (price, named, fetched, value)
-        return value
-
-    def _discounts(self, discounts: list[Any]) -> tuple[Coupon, ...]:
-        if not discounts:
-            return ()
-        out = []
-        for cid in coupon_ids(discounts):
-            c = self._coupons.get(cid)
-            if not c:
-                continue
-            made = self._converted.coupons.get(cid)
-            if made is None or made[0] is not c:
-                coupon = Coupon(
-                    id=c["id"],
-                    duration=c.get("duration") or "once",
-                    percent_off=dec(c.get("percent_off")),
-                    amount_off=dec(c.get("amount_off")),
-                    currency=c.get("currency"),
-                )
-                made = self._converted.coupons[cid] = (c, coupon)
-            out.append(made[1])
-        return tuple(out)
+                self._catalog.coupons[obj["id"]] = obj
+        for coupon_id in sorted(needed - self._catalog.coupons.keys()):
+            found = self._retrieve("coupons", coupon_id)
+            self._catalog.coupons[coupon_id] = found or {"id": coupon_id}
