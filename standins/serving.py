@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from typing import Any, TypeVar
 
@@ -60,6 +61,7 @@ class HttpStandIn:
         self._stats_lock = threading.Lock()
         self._counters: dict[str, int] = {}
         self._latency = 0.0
+        self._in_flight = self._most_in_flight = 0
 
     @property
     def counters(self) -> dict[str, int]:
@@ -69,6 +71,25 @@ class HttpStandIn:
     def reset_counters(self) -> None:
         with self._stats_lock:
             self._counters.clear()
+            self._most_in_flight = self._in_flight
+
+    @property
+    def most_in_flight(self) -> int:
+        """The most requests handled at once since the counters were reset: what shows a
+        client's calls really overlapped."""
+        with self._stats_lock:
+            return self._most_in_flight
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        with self._stats_lock:
+            self._in_flight += 1
+            self._most_in_flight = max(self._most_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._stats_lock:
+                self._in_flight -= 1
 
     def total_requests(self) -> int:
         with self._stats_lock:

@@ -184,6 +184,11 @@ class StripeStandIn(HttpStandIn):
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes
                ) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
+        with self.in_flight():
+            return self._handle(method, target, headers, body)
+
+    def _handle(self, method: str, target: str, headers: dict[str, str], body: bytes
+                ) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
         if self._latency:
             time.sleep(self._latency)
         url = urlsplit(target)

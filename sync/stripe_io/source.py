@@ -35,6 +35,7 @@ from .catalog import Catalog, catalog_needs
 from .convert import slim
 from .customers import LISTING_CUTOFF, find_listed
 from .events import EVENT_TYPES, hints
+from .fanout import fan_out
 from .listing import CycleListing
 from .pacing import Pacer
 from .partition import Partitioning, newest_first
@@ -72,6 +73,8 @@ class StripeSource:
         self._http = StripeCalls(client, reader, sleep or time.sleep, pacer)
         # Threads reading the account's subscription listing (by ``created`` ranges).
         self._partitioning = Partitioning(concurrency=max(1, list_concurrency))
+        # The same number of threads for per-customer calls (listings, retrieves).
+        self._threads = self._partitioning.concurrency
         self._expected: int | None = None  # about how many subscriptions the listing holds
         self._linked = 0  # the customers linked in the whole cycle
         self._catalog = Catalog()
@@ -157,31 +160,34 @@ class StripeSource:
                 for subs in raw.values():
                     newest_first(subs)
         else:
-            for cid in ids:
-                try:
-                    params = {"customer": cid, "status": "all", "expand": EXPAND}
-                    raw[cid] = [slim(s) for s in self._list("subscriptions", params)]
-                except SkipRecord as exc:
+            each = fan_out(self._own_subscriptions, ids, self._threads)
+            for cid, own in zip(ids, each, strict=True):
+                if isinstance(own, SkipRecord):
                     # Stripe refuses to list for an id it rejects (400): that Account's problem.
-                    if exc.code == "resource_missing":
+                    if own.code == "resource_missing":
                         missing.add(cid)
                     else:
-                        refused[cid] = exc.message
+                        refused[cid] = own.message
+                else:
+                    raw[cid] = own
             listed = sum(len(v) for v in raw.values())
 
         customers: dict[str, Customer] = {}
         bare = [c for c in ids if not raw[c] and c not in missing and c not in refused]
         retrieved = self._find_customers(bare, weight=weight)
+        # Not found by the listing (nor worth one): each retrieved, to tell "never had a
+        # subscription" from "deleted" from "no such customer".
+        rest = [c for c in bare if c not in retrieved]
+        retrieved.update(zip(rest, fan_out(self._customer, rest, self._threads), strict=True))
         if strategy == "list_all":
-            for cid in bare:
-                if cid in retrieved:
-                    continue  # found by the listing, which leaves out test-clock customers
-                found = retrieved[cid] = self._retrieve("customers", cid)
-                if found and found.get("test_clock"):
-                    # In test mode account-wide lists leave out subscriptions on test
-                    # clocks: ask for this customer's own.
-                    params = {"customer": cid, "status": "all", "expand": EXPAND}
-                    raw[cid] = [slim(s) for s in self._list("subscriptions", params)]
+            # In test mode account-wide lists leave out subscriptions on test clocks: ask
+            # for such a customer's own.
+            for cid in rest:
+                if (retrieved[cid] or {}).get("test_clock"):
+                    own = self._own_subscriptions(cid)
+                    if isinstance(own, SkipRecord):
+                        raise own
+                    raw[cid] = own
         self._load_catalog(raw)
         for cid in ids:
             if cid in missing or cid in refused:
@@ -192,8 +198,7 @@ class StripeSource:
                     id=cid, subscriptions=tuple(self._catalog.subscription(s) for s in subs)
                 )
                 continue
-            # No subscriptions: tell "never had one" from "deleted" from "no such customer".
-            found = retrieved[cid] if cid in retrieved else self._retrieve("customers", cid)
+            found = retrieved[cid]
             if found is None:
                 missing.add(cid)
             else:
@@ -212,6 +217,17 @@ class StripeSource:
         self, label: str, path: str, params: dict[str, Any], sdk: Callable[[], Any]
     ) -> dict[str, Any]:
         return self._http.get(label, path, params, sdk)
+
+    def _own_subscriptions(self, cid: str) -> list[dict[str, Any]] | SkipRecord:
+        """One customer's subscriptions, or what Stripe refused about the customer."""
+        params = {"customer": cid, "status": "all", "expand": EXPAND}
+        try:
+            return [slim(s) for s in self._list("subscriptions", params)]
+        except SkipRecord as exc:
+            return exc
+
+    def _customer(self, cid: str) -> dict[str, Any] | None:
+        return self._retrieve("customers", cid)
 
     def _list(self, resource: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         for data in self._http.pages(resource, params):
