@@ -110,9 +110,6 @@ class StripeCalls:
         ``close()`` the iterator when done with it: that stops its threads."""
         if how.concurrency <= 1:
             return self.pages(resource, params)
-        if stoppable:
-            return partitioned_pages(
-                lambda p: self.page(resource, p), params, how, expected,
-                narrow=NARROW, ahead=how.concurrency,
-            )  # fmt: skip
-        return partitioned_pages(lambda p: self.page(resource, p), params, how, expected)
+        narrow, ahead = (NARROW, how.concurrency) if stoppable else (1, None)
+        return partitioned_pages(lambda p: self.page(resource, p), params, how, expected,
+                                 narrow=narrow, ahead=ahead)  # fmt: skip
