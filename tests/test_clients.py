@@ -1,13 +1,18 @@
-"""Client wiring against the Salesforce stand-in: the three auth modes, renewal, refusal."""
+"""Client wiring against the stand-ins: the three Salesforce auth modes, renewal, refusal;
+Stripe's proxy from the environment."""
 
 from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from scheduler.cli import main
-from scheduler.clients import build_salesforce
+from scheduler.clients import build_salesforce, build_stripe
 from scheduler.settings import load_settings
 from sync.errors import StopCycle
+from sync.stripe_io.raw import RawReader
 
 
 @pytest.fixture
@@ -84,3 +89,54 @@ def test_check_as_json_is_one_object(world, capsys):
     assert {s["service"] for s in data["services"]} >= {"configuration", "database", "stripe",
                                                         "salesforce", "slack"}
     assert all(s["status"] == "ok" for s in data["services"])
+
+
+class _ProxyOrApi(BaseHTTPRequestHandler):
+    """Answers any GET with an empty Stripe list, noting the request line it was sent."""
+
+    seen: list[str] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        body = b'{"object": "list", "data": [], "has_more": false, "url": "/v1/customers"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def listener():
+    _ProxyOrApi.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ProxyOrApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+TOKEN = {"STRIPE_API_KEY": "sk_test_fake_clients", "SALESFORCE_INSTANCE_URL": "https://sf.test",
+         "SALESFORCE_ACCESS_TOKEN": "00Dfake!token"}
+
+
+def test_stripe_goes_through_the_environments_proxy_and_honours_no_proxy(listener, monkeypatch):
+    # The session reads the environment once, when the client is built, not per request.
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", listener)
+    via_proxy = build_stripe(load_settings({**TOKEN, "STRIPE_API_BASE": "http://stripe.test"}))
+    RawReader(via_proxy).get("/v1/customers", {"limit": 1})
+    assert _ProxyOrApi.seen == ["http://stripe.test/v1/customers?limit=1"]
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    direct = build_stripe(load_settings({**TOKEN, "STRIPE_API_BASE": listener}))
+    RawReader(direct).get("/v1/customers", {"limit": 1})
+    assert _ProxyOrApi.seen[1:] == ["/v1/customers?limit=1"]

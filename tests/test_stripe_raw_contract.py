@@ -11,6 +11,8 @@ the same exceptions either way.
 
 from __future__ import annotations
 
+import gzip
+import logging
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -132,10 +134,17 @@ class Recording(stripe.RequestsClient):
         super().__init__(timeout=30)
         self.sent: list[tuple[str, str, str | None, str | None]] = []
 
-    def request(self, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
+    def note(self, method: str, url: str, headers: Any) -> None:
         headers = headers or {}
         self.sent.append((method, url, headers.get("Stripe-Version"), headers.get("Authorization")))
+
+    def request(self, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
+        self.note(method, url, headers)
         return super().request(method, url, headers, post_data)
+
+    def request_stream(self, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
+        self.note(method, url, headers)  # the raw path streams its replies
+        return super().request_stream(method, url, headers, post_data)
 
 
 def test_both_paths_send_the_same_urls_and_headers(account) -> None:
@@ -217,6 +226,60 @@ def test_an_html_reply_is_retry_later(proxy: str) -> None:
     assert retrieved.value.http_status == 502
     with pytest.raises(RetryLater):
         StripeSource(c, raw=False, sleep=_no_sleep).fetch(["cus_1"])
+
+
+class _Edge(BaseHTTPRequestHandler):
+    """Stripe's list reply as real Stripe sends it (gzipped), or a reply cut short."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        body = b'{"object": "list", "data": [], "has_more": false, "url": "/v1/subscriptions"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if "gzip" in self.headers.get("Accept-Encoding", "") and "cut" not in self.path:
+            body = gzip.compress(body)
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body) + (500 if "cut" in self.path else 0)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+        self.close_connection = True
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def edge() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Edge)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_gzipped_reply_is_read_and_a_reply_cut_short_is_retry_later(edge: str) -> None:
+    c = stripe.StripeClient("sk_test_x", base_addresses={"api": edge}, max_network_retries=0)
+    assert RawReader(c).get("/v1/subscriptions", {"limit": 1})["data"] == []
+    with pytest.raises(stripe.APIConnectionError, match="could not be read"):
+        RawReader(c).get("/v1/subscriptions/cut", {})
+    with pytest.raises(RetryLater) as cut:
+        StripeSource(c, sleep=_no_sleep)._retrieve("subscriptions", "cut")
+    assert "could not be read" in str(cut.value)
+
+
+def test_reply_bodies_stay_out_of_stripes_debug_log(account, caplog) -> None:
+    _standin, c, ids = account
+    caplog.set_level(logging.DEBUG, logger="stripe")
+    snap = StripeSource(c, sleep=_no_sleep).fetch(ids[:3])
+    assert snap.customers and any("Stripe API response" in r.getMessage() for r in caplog.records)
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    subs = [sub.id for cus in snap.customers.values() for sub in cus.subscriptions]
+    assert subs and not any(sub in logged for sub in subs)
 
 
 def test_a_json_reply_that_is_no_object_is_a_shape_error(account) -> None:
