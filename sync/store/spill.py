@@ -4,13 +4,16 @@ A billing account's full listing arrives in the provider's order (newest first),
 the order a reconcile reads Accounts in. Rather than hold every listed object until the last
 slice of Accounts has asked for its customers, a source writes them here as the pages arrive
 and each slice reads back its own. The database is SQLite's private temporary file (an empty
-file name): never shared, deleted when closed; objects are pickled (they are the source's own
-plain dicts, never read from anywhere else), about four times faster than JSON both ways.
+file name): never shared, deleted when closed. Objects are the source's own plain dicts of
+JSON values, written and read back by this process within one cycle, so they are kept in
+``marshal``'s format (tied to the Python version, which cannot change under an open file):
+a third faster than pickle to read back, the larger cost, and about four times faster
+than JSON.
 """
 
 from __future__ import annotations
 
-import pickle
+import marshal
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
@@ -36,7 +39,7 @@ class Spill:
 
     def add(self, pairs: Iterable[tuple[str, dict[str, Any]]]) -> None:
         """``(customer id, object)`` pairs, in any order."""
-        rows = [(cid, pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)) for cid, obj in pairs]
+        rows = [(cid, marshal.dumps(obj)) for cid, obj in pairs]
         self.count += len(rows)
         with self._db:
             self._db.executemany("INSERT INTO listed VALUES (?, ?)", rows)
@@ -54,11 +57,11 @@ class Spill:
             marks = ", ".join("?" * len(chunk))
             query = f"SELECT customer, body FROM listed WHERE customer IN ({marks}) ORDER BY rowid"
             for cid, body in self._db.execute(query, chunk):
-                out[cid].append(pickle.loads(body))
+                out[cid].append(marshal.loads(body))
         return dict(out)
 
     def put(self, things: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        rows = [(key, pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)) for key, obj in things]
+        rows = [(key, marshal.dumps(obj)) for key, obj in things]
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO things VALUES (?, ?)", rows)
 
@@ -71,7 +74,7 @@ class Spill:
             for key, body in self._db.execute(
                 f"SELECT id, body FROM things WHERE id IN ({marks})", chunk
             ):
-                out[key] = pickle.loads(body)
+                out[key] = marshal.loads(body)
         return out
 
     def close(self) -> None:
