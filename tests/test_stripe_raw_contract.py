@@ -241,6 +241,9 @@ class _Edge(BaseHTTPRequestHandler):
             body = gzip.compress(body)
             self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(body) + (500 if "cut" in self.path else 0)))
+        # Never kept alive: a pooled connection this server has closed would fail the next
+        # request before its reply, not in the middle of it.
+        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
         self.wfile.flush()
