@@ -82,7 +82,7 @@ def stripe_http(api_base: str) -> stripe.RequestsClient:
     every request: 3% of a listing's CPU. Stripe authenticates by header and stripe-python
     passes its own CA bundle on each request, so only the proxy matters; it is resolved here
     for the API host (NO_PROXY included). The listing threads share the session: its urllib3
-    pool is thread-safe and holds a connection for each of them; its cookie jar, the one part
+    pool is thread-safe; its cookie jar, the one part
     a response changes, takes no cookies."""
     http = requests.Session()
     proxies = {
@@ -92,7 +92,8 @@ def stripe_http(api_base: str) -> stripe.RequestsClient:
     }
     http.trust_env = False
     http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-    pool = requests.adapters.HTTPAdapter(pool_maxsize=max(10, 2 * MAX_LIST_CONCURRENCY))
+    # Room for a listing's threads and a fan-out's at their most, without discarding any.
+    pool = requests.adapters.HTTPAdapter(pool_maxsize=2 * MAX_LIST_CONCURRENCY)
     http.mount("https://", pool)
     http.mount("http://", pool)
     return stripe.RequestsClient(

@@ -3,8 +3,7 @@ Stripe's proxy from the environment."""
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -13,6 +12,7 @@ from scheduler.clients import build_salesforce, build_stripe
 from scheduler.settings import load_settings
 from sync.errors import StopCycle
 from sync.stripe_io.raw import RawReader
+from tests.loopback import serve
 
 
 @pytest.fixture
@@ -112,14 +112,8 @@ class _ProxyOrApi(BaseHTTPRequestHandler):
 @pytest.fixture
 def listener():
     _ProxyOrApi.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ProxyOrApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(_ProxyOrApi) as url:
+        yield url
 
 
 TOKEN = {"STRIPE_API_KEY": "sk_test_fake_clients", "SALESFORCE_INSTANCE_URL": "https://sf.test",
@@ -132,6 +126,7 @@ def test_stripe_goes_through_the_environments_proxy_and_honours_no_proxy(listene
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", listener)
     via_proxy = build_stripe(load_settings({**TOKEN, "STRIPE_API_BASE": "http://stripe.test"}))
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # read per request, this would fail
     RawReader(via_proxy).get("/v1/customers", {"limit": 1})
     assert _ProxyOrApi.seen == ["http://stripe.test/v1/customers?limit=1"]
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import gzip
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -27,6 +26,7 @@ from sync.errors import RetryLater, SkipRecord, StopCycle
 from sync.model import BillingSnapshot
 from sync.stripe_io import StripeSource
 from sync.stripe_io.raw import RawReader
+from tests.loopback import serve
 from tests.stripe_scenarios import SCENARIOS
 from tests.stripe_scenarios.replay import cassette_path, replay_vcr
 
@@ -205,14 +205,8 @@ class _Proxy(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def proxy() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(_Proxy) as url:
+        yield url
 
 
 def test_an_html_reply_is_retry_later(proxy: str) -> None:
@@ -255,14 +249,8 @@ class _Edge(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def edge() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Edge)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(_Edge) as url:
+        yield url
 
 
 def test_a_gzipped_reply_is_read_and_a_reply_cut_short_is_retry_later(edge: str) -> None:
