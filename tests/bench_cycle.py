@@ -19,7 +19,7 @@ record written every cycle, 200 a call), so that the diff's own saving shows.
 
     python -m tests.bench_cycle [--accounts N] [--subscriptions S] [--without-subs K]
         [--stripe-latency 0.3] [--sf-latency 0.2] [--cpu-only]
-        [--stripe-concurrency 4] [--sf-concurrency 4]
+        [--stripe-concurrency 4] [--sf-concurrency 4] [--full-only]
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def _mixed_change(before: DataFacts, after: DataFacts) -> int:
 
 def run_once(workdir: Path, *, accounts: int, subscriptions: int, without_subs: int,
              latency: dict[str, float], naive_sample: int, baselines: bool = True,
-             concurrency: dict[str, int] | None = None,
+             concurrency: dict[str, int] | None = None, full_only: bool = False,
              log: Callable[[str], Any] = lambda _m: None) -> Run:  # fmt: skip
     from sync.stripe_io.events import EVENT_TYPES
 
@@ -204,6 +204,8 @@ def run_once(workdir: Path, *, accounts: int, subscriptions: int, without_subs: 
         out.append(eng.measure("2. unchanged full cycle", AT["unchanged"],
                                full_budget(facts1, first=False), eng.full))  # fmt: skip
         log(f"  {out[-1].scenario}: {out[-1].total} calls, {out[-1].cpu_s:.1f} s CPU")
+        if full_only:  # memory at sizes where the other scenarios would take too long
+            return Run(accounts, subscriptions, latency, facts0, par, out, [], setup)
 
         def change(at: datetime, seed: int) -> dict[str, Any]:
             # Not measured: no latency, and counters are reset by the next measure.
@@ -276,13 +278,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gc", choices=("daemon", "default"), default="daemon",
                         help="the collector as the daemon tunes it (scheduler.collector), "
                         "or CPython's defaults")
+    parser.add_argument("--full-only", action="store_true",
+                        help="only the first and unchanged full cycles, at zero latency "
+                        "(memory at sizes beyond 100,000)")
     parser.add_argument("--out", type=Path, default=Path(".bench/results.md"))
     args = parser.parse_args(argv)
     subs = args.subscriptions if args.subscriptions is not None else args.accounts * 6 // 5
     bare = args.without_subs if args.without_subs is not None else args.accounts // 50
     kw = {"accounts": args.accounts, "subscriptions": subs, "without_subs": bare,
           "naive_sample": args.naive_sample, "log": lambda m: print(m, flush=True),
-          "concurrency": {"stripe": args.stripe_concurrency, "salesforce": args.sf_concurrency}}
+          "concurrency": {"stripe": args.stripe_concurrency, "salesforce": args.sf_concurrency},
+          "full_only": args.full_only}
     if args.gc == "daemon":
         tune_for_cycles()  # as `billing-sync run` does after start-up
     zero = {"salesforce": 0.0, "stripe": 0.0}
@@ -291,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         print("run 1: zero latency (CPU, memory, calls)", flush=True)
         cpu = run_once(Path(tmp) / "cpu", latency=zero, **kw)
     timed = None
-    if not args.cpu_only:
+    if not (args.cpu_only or args.full_only):
         with tempfile.TemporaryDirectory(prefix="billing-sync-bench-") as tmp:
             print(f"run 2: latency {latency} (wall time)", flush=True)
             # The naive integration makes ~3 calls per Account one after the other: a smaller

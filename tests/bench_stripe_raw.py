@@ -10,7 +10,8 @@ counts, and every path must return the same snapshot.
 
 Paths: ``sdk`` (StripeObjects, then ``to_dict``), ``raw_request`` (the SDK's public raw API,
 which parses with json into OrderedDicts), ``raw+json`` and ``raw+orjson`` (the requestor's
-bytes, parsed by us; orjson only when it is installed).
+bytes, parsed whole by us, then each subscription ``slim``-med), ``raw+msgspec`` (as shipped:
+subscription pages decoded straight into the slim copy, ``sync.stripe_io.shapes``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from typing import Any
 import stripe
 
 from sync.model import BillingSnapshot
-from sync.stripe_io.raw import RawReader
+from sync.stripe_io.convert import slim
+from sync.stripe_io.raw import Loads, RawReader
+from sync.stripe_io.shapes import slim_page
 from sync.stripe_io.source import EXPAND, StripeSource
 
 __all__ = ["main"]
@@ -59,15 +62,27 @@ def paths() -> dict[str, Callable[[stripe.StripeClient], StripeSource]]:
         source.raw._requestor = None  # RawReader's fallback: StripeClient.raw_request
         return source
 
-    def with_json(c: stripe.StripeClient) -> StripeSource:
-        source = StripeSource(c)
-        source.raw = RawReader(c, loads=json.loads)
-        return source
+    def whole(loads: Loads) -> Callable[[stripe.StripeClient], StripeSource]:
+        def pages(body: bytes | str) -> Any:  # the page parsed whole, then slimmed
+            page = loads(body)
+            page["data"] = [slim(sub) for sub in page["data"]]
+            return page
+
+        def build(c: stripe.StripeClient) -> StripeSource:
+            source = StripeSource(c)
+            source.raw = RawReader(c, loads=loads, subscription_pages=pages)
+            return source
+
+        return build
+
+    def typed(c: stripe.StripeClient) -> StripeSource:
+        return StripeSource(c)
 
     found: dict[str, Callable[[stripe.StripeClient], StripeSource]] = {
         "sdk": sdk,
         "raw_request": public,
-        "raw+json": with_json,
+        "raw+json": whole(json.loads),
+        "raw+msgspec": typed,
     }
     try:
         import orjson
@@ -75,12 +90,7 @@ def paths() -> dict[str, Callable[[stripe.StripeClient], StripeSource]]:
         print("orjson is not installed: raw+orjson skipped")
         return found
 
-    def with_orjson(c: stripe.StripeClient) -> StripeSource:
-        source = StripeSource(c)
-        source.raw = RawReader(c, loads=orjson.loads)
-        return source
-
-    found["raw+orjson"] = with_orjson
+    found["raw+orjson"] = whole(orjson.loads)
     return found
 
 
@@ -105,19 +115,24 @@ def parse_only(client: stripe.StripeClient, runs: int = 50) -> list[str]:
         base_address="api", api_mode="V1",
     )  # fmt: skip
     assert isinstance(body, bytes)
+    def whole(loads: Loads) -> Callable[[bytes], Any]:
+        return lambda b: [slim(sub) for sub in loads(b)["data"]]
+
     parsers: dict[str, Callable[[bytes], Any]] = {"json": json.loads}
     try:
         import orjson
 
         parsers["orjson"] = orjson.loads
+        parsers["orjson+slim"] = whole(orjson.loads)
     except ImportError:
         pass
+    parsers["msgspec typed"] = slim_page
     lines = [f"parse only, one page of {len(body) / 1000:.0f} kB:"]
     for name, loads in parsers.items():
         cpu = time.process_time()
         for _ in range(runs):
             loads(body)
-        lines.append(f"  {name:8} {(time.process_time() - cpu) * 1000 / runs:.2f} ms/page")
+        lines.append(f"  {name:14} {(time.process_time() - cpu) * 1000 / runs:.2f} ms/page")
     return lines
 
 

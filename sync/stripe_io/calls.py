@@ -15,12 +15,25 @@ import stripe
 
 from ..retry import backoff_call
 from . import errors
+from .convert import slim
 from .pacing import Pacer
 from .partition import Partitioning, partitioned_pages
-from .raw import RawReader
+from .raw import Loads, RawReader
+from .shapes import slim_page
 from .strategy import PAGE
 
 __all__ = ["StripeCalls"]
+
+
+class _Listed:
+    """A page already turned into dicts, as ``get`` takes an SDK object (``to_dict``)."""
+
+    def __init__(self, page: dict[str, Any]) -> None:
+        self._page = page
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._page
+
 
 Page = list[dict[str, Any]]
 
@@ -47,14 +60,20 @@ class StripeCalls:
             self.counts = Counter()
 
     def get(
-        self, label: str, path: str, params: dict[str, Any], sdk: Callable[[], Any]
+        self,
+        label: str,
+        path: str,
+        params: dict[str, Any],
+        sdk: Callable[[], Any],
+        loads: Loads | None = None,
     ) -> dict[str, Any]:
-        """GET ``path``: as JSON when raw, else through ``sdk()``'s StripeObject."""
+        """GET ``path``: as JSON when raw (parsed by ``loads``, if given), else through
+        ``sdk()``'s StripeObject."""
         raw = self.raw
 
         def read() -> dict[str, Any]:
             if raw is not None:
-                return raw.get(path, params)
+                return raw.get(path, params, loads)
             result: dict[str, Any] = sdk().to_dict()
             return result
 
@@ -68,14 +87,24 @@ class StripeCalls:
         return backoff_call(once, sleep=self._sleep)
 
     def page(self, resource: str, params: dict[str, Any]) -> dict[str, Any]:
-        """One page of a list, ``params`` as sent (``limit`` and cursor included)."""
+        """One page of a list, ``params`` as sent (``limit`` and cursor included).
+        Subscriptions come slim (``convert.slim``), whichever way the page is read."""
         service = getattr(self.client.v1, resource)
         path = f"/v1/{resource}"
+        subscriptions = resource == "subscriptions"
 
         def list_page() -> Any:
-            return service.list(params=params)
+            page = service.list(params=params)
+            if not subscriptions:
+                return page
+            listed = page.to_dict()
+            listed["data"] = [slim(sub) for sub in listed.get("data") or []]
+            return _Listed(listed)
 
-        return self.get(f"GET {path}", path, params, list_page)
+        loads = None
+        if subscriptions:
+            loads = (self.raw.subscription_pages if self.raw else None) or slim_page
+        return self.get(f"GET {path}", path, params, list_page, loads)
 
     def pages(self, resource: str, params: dict[str, Any]) -> Generator[Page, None, None]:
         """The pages of a list, one call each, fetched as the caller asks for the next."""

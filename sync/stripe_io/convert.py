@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["coupon_ids", "dec", "slim", "ts"]
+__all__ = ["coupon_ids", "dec", "slim", "slim_discounts", "ts"]
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +53,14 @@ def _pick(obj: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {k: obj[k] for k in keys if k in obj}
 
 
-def _slim_discounts(discounts: list[Any]) -> list[Any]:
+def slim_discounts(discounts: list[Any]) -> list[Any]:
     return [{"coupon": c} for c in coupon_ids(discounts)] if discounts else []
 
 
 def slim(sub: dict[str, Any]) -> dict[str, Any]:
     """``sub`` with only what the conversion and the catalog lookups read."""
     out = _pick(sub, _SUB)
-    out["discounts"] = _slim_discounts(sub.get("discounts") or [])
+    out["discounts"] = slim_discounts(sub.get("discounts") or [])
     items = []
     for item in sub["items"]["data"]:
         price = item["price"]
@@ -72,7 +72,7 @@ def slim(sub: dict[str, Any]) -> dict[str, Any]:
             {
                 **_pick(item, _ITEM),
                 "price": small,
-                "discounts": _slim_discounts(item.get("discounts") or []),
+                "discounts": slim_discounts(item.get("discounts") or []),
             }
         )
     out["items"] = {"data": items}

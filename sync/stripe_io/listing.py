@@ -14,7 +14,6 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from ..store.spill import Spill
-from .convert import slim
 from .customers import find_listed
 from .partition import newest_first
 
@@ -53,7 +52,7 @@ class CycleListing:
         if not self._subs_listed:
             params = {"status": "all", "expand": self._expand}
             for data in self._subscription_pages(params):
-                self._spill.add((sub["customer"], slim(sub)) for sub in data)
+                self._spill.add((sub["customer"], sub) for sub in data)
             self._subs_listed = True
         found = self._spill.for_customers(ids)
         if not self._ordered:

@@ -48,15 +48,26 @@ class RawReader:
     object (a proxy's HTML page) raises ``ValueError``, a shape error to the error table.
     """
 
-    def __init__(self, client: stripe.StripeClient, loads: Loads | None = None) -> None:
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        loads: Loads | None = None,
+        subscription_pages: Loads | None = None,
+    ) -> None:
+        """``loads``: the parser of replies; ``subscription_pages``: of subscription list
+        pages, each subscription as ``convert.slim`` makes it (default ``shapes.slim_page``)."""
         self.client = client
         self.loads: Loads = loads or parse
+        self.subscription_pages = subscription_pages
         requestor = getattr(client, "_requestor", None)
         self._requestor = requestor if callable(getattr(requestor, "request_raw", None)) else None
         if self._requestor is None:
             log.warning("stripe-python has no _requestor.request_raw: reading via raw_request")
 
-    def get(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    def get(
+        self, path: str, params: Mapping[str, Any], loads: Loads | None = None
+    ) -> dict[str, Any]:
+        """``loads``: this reply's parser, instead of the reader's."""
         if self._requestor is None:
             return _object(self.client.raw_request("get", path, **params).data)
         # Streamed: the requestor logs the reply's body (at debug, formatted whatever the
@@ -71,7 +82,7 @@ class RawReader:
             # the one its services raise; it never returns for a status outside 2xx.
             self._requestor._interpret_response(body, status, headers, "V1")
             raise stripe.APIError(f"stripe-python accepted HTTP {status}", http_status=status)
-        return _object(self.loads(body))
+        return _object((loads or self.loads)(body))
 
 
 def _read(reply: Any) -> bytes | str:

@@ -32,7 +32,6 @@ from ..model import (
 )
 from .calls import StripeCalls
 from .catalog import Catalog, catalog_needs
-from .convert import slim
 from .customers import LISTING_CUTOFF, find_listed
 from .events import EVENT_TYPES, hints
 from .fanout import fan_out
@@ -155,7 +154,7 @@ class StripeSource:
                 listed += len(data)
                 for sub in data:
                     if sub["customer"] in wanted:
-                        raw[sub["customer"]].append(slim(sub))
+                        raw[sub["customer"]].append(sub)
             if self._partitioning.concurrency > 1:
                 for subs in raw.values():
                     newest_first(subs)
@@ -222,7 +221,7 @@ class StripeSource:
         """One customer's subscriptions, or what Stripe refused about the customer."""
         params = {"customer": cid, "status": "all", "expand": EXPAND}
         try:
-            return [slim(s) for s in self._list("subscriptions", params)]
+            return list(self._list("subscriptions", params))
         except SkipRecord as exc:
             return exc
 
