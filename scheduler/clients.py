@@ -17,6 +17,7 @@ from http.cookiejar import DefaultCookiePolicy
 from typing import Any, cast
 
 import jwt
+import orjson
 import requests
 import stripe
 from simple_salesforce.api import Salesforce
@@ -286,6 +287,19 @@ def _invalid_session(resp: requests.Response) -> bool:
     )
 
 
+class _Salesforce(Salesforce):
+    """Replies parsed by orjson from the bytes, as plain dicts: a SOQL page of 2,000 rows was
+    7% of an unchanged cycle's CPU through ``requests``' decode and ``json``. JSON orjson
+    refuses (a lone surrogate escape in a name, an empty body) goes to simple-salesforce's
+    own ``json`` parse, with its result or its error."""
+
+    def parse_result_to_json(self, result: requests.Response) -> Any:
+        try:
+            return orjson.loads(result.content)
+        except orjson.JSONDecodeError:
+            return super().parse_result_to_json(result)
+
+
 class SalesforceConnection:
     """A simple-salesforce client plus the means to renew its session."""
 
@@ -300,14 +314,12 @@ class SalesforceConnection:
         self._renewing = threading.Lock()
         token = self.tokens.fetch()
         self.identity_url = token.identity_url
-        self.sf = Salesforce(
+        self.sf = _Salesforce(
             session_id=token.access_token,
             instance_url=token.instance_url,
             session=self.http,
             version=settings.salesforce_api_version,
-            # Plain dicts, not OrderedDicts, built by json's own C scanner (no hook at all:
-            # a hook, even ``dict``, sends every object through a list of pairs, 1.5x slower
-            # on a page of 2,000 rows).
+            # Plain dicts, not OrderedDicts (for ``json``, where orjson refuses a reply).
             object_pairs_hook=None,
         )
         self.http.connection = self

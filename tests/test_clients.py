@@ -135,3 +135,20 @@ def test_stripe_goes_through_the_environments_proxy_and_honours_no_proxy(listene
     direct = build_stripe(load_settings({**TOKEN, "STRIPE_API_BASE": listener}))
     RawReader(direct).get("/v1/customers", {"limit": 1})
     assert _ProxyOrApi.seen[1:] == ["/v1/customers?limit=1"]
+
+
+def test_salesforce_replies_are_plain_dicts_and_json_orjson_refuses_still_parses(
+    sf_standin, tmp_path
+):
+    env = {**base(sf_standin, tmp_path), "SALESFORCE_CLIENT_ID": sf_standin.client_id,
+           "SALESFORCE_CLIENT_SECRET": sf_standin.client_secret}
+    conn = build_salesforce(load_settings(env))
+    conn.sf.Account.create({"Name": "Plain"})
+    # A lone surrogate escape (a name cut mid-character by another integration): valid for
+    # json, refused by orjson, so that reply takes simple-salesforce's own parse.
+    conn.sf.Account.create({"Name": "Cut \ud83d"})
+    page = conn.sf.query("SELECT Id, Name FROM Account ORDER BY Name")
+    assert type(page) is dict and all(type(r) is dict for r in page["records"])
+    assert sorted(r["Name"] for r in page["records"]) == ["Cut \ud83d", "Plain"]
+    plain = conn.sf.query("SELECT Id, Name FROM Account WHERE Name = 'Plain'")
+    assert type(plain["records"][0]) is dict and plain["records"][0]["Name"] == "Plain"

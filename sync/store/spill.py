@@ -55,7 +55,11 @@ class Spill:
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
             marks = ", ".join("?" * len(chunk))
-            query = f"SELECT customer, body FROM listed WHERE customer IN ({marks}) ORDER BY rowid"
+            # The index's own order: each customer's rows in the order added, no sort.
+            query = (
+                f"SELECT customer, body FROM listed WHERE customer IN ({marks}) "
+                "ORDER BY customer, rowid"
+            )
             for cid, body in self._db.execute(query, chunk):
                 out[cid].append(marshal.loads(body))
         return dict(out)
