@@ -231,6 +231,9 @@ class _Edge(BaseHTTPRequestHandler):
         body = b'{"object": "list", "data": [], "has_more": false, "url": "/v1/subscriptions"}'
         if self.path.startswith("/a-list/"):  # valid JSON, but not the object Stripe sends
             body = b'["not", "an", "object"]'
+        if self.path.startswith("/no-items/"):  # a subscription without its items
+            body = (b'{"object": "list", "has_more": false, "data": [{"id": "sub_1", '
+                    b'"object": "subscription", "customer": "cus_1", "status": "active"}]}')
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         if "gzip" in self.headers.get("Accept-Encoding", "") and "cut" not in self.path:
@@ -332,3 +335,11 @@ def test_the_raw_parser_falls_back_to_json_where_orjson_is_stricter() -> None:
     assert parse('{"a": [1.5, null, true]}') == {"a": [1.5, None, True]}
     with pytest.raises(ValueError):
         parse(b"<html>proxy error</html>")
+
+
+def test_a_listed_subscription_of_another_shape_is_a_shape_error(edge: str) -> None:
+    c = stripe.StripeClient("sk_test_x", base_addresses={"api": f"{edge}/no-items"},
+                            max_network_retries=0)  # fmt: skip
+    with pytest.raises(RetryLater) as listed:
+        StripeSource(c, sleep=_no_sleep).fetch(["cus_1"])
+    assert listed.value.code == "UNEXPECTED_RESPONSE" and "items" in str(listed.value)
